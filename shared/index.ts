@@ -1,0 +1,25 @@
+// The mesh layer's public surface: re-exports only.
+export * from './errors.js';
+export { parseSpiffeId, spiffeIdFromSegments, SpiffeId } from './spiffe/spiffe-id.js';
+export { parseTrustDomain, TrustDomain } from './spiffe/trust-domain.js';
+export { matchAny, matchId, matchMemberOf, matchOneOf, type Matcher } from './spiffe/match.js';
+export { IdentitySource, IDENTITY_SOURCE_DEFAULTS, type IdentitySourceOptions } from './identity/identity-source.js';
+export { svidFetcherFor, type SvidFetcher, type SvidLocation } from './identity/svid-fetcher.js';
+export { svidFromSpireSecret, type SecretValue } from './identity/spire-secret.js';
+export { svidFromSpiffeHelperFiles, SPIFFE_HELPER_FILES } from './identity/spiffe-helper-files.js';
+export { svidMaterialFromParts, secondsToExpiry, type SvidMaterial, type SvidParts } from './identity/svid-material.js';
+export { identityMiddleware, type IdentityContext, type IdentityMiddlewareOptions } from './middleware/identity-middleware.js';
+export { parseCertificatesPem, toPem } from './spiffe/pem.js';
+export { X509Bundle, X509BundleSet } from './spiffe/x509-bundle.js';
+export { checkLeaf, checkSigningCert, leafSpiffeId, parseX509Svid, type X509Svid } from './spiffe/x509-svid.js';
+export { verifyX509Svid, type VerifiedX509Svid, type VerifyX509SvidOptions } from './spiffe/x509-svid-verify.js';
+export {
+  DISCOVERY_SCHEMES,
+  MESH_DEFAULTS,
+  discoveryOrder,
+  loadMeshConfig,
+  type CircuitBreakerConfig,
+  type DiscoveryScheme,
+  type MeshConfig,
+  type ServiceConfig,
+} from './config/index.js';
