@@ -5,7 +5,8 @@ import type { SpiffeId } from '../spiffe/spiffe-id.js';
 
 /** What the identity middleware adds to the Lambda context: who we are, never our key. */
 export interface IdentityContext {
-  identity: { spiffeId: SpiffeId; expiresAt: Date };
+  /** Named `spiffe` because Lambda's context already has an `identity` (Cognito). */
+  spiffe: { id: SpiffeId; expiresAt: Date };
 }
 
 export interface IdentityMiddlewareOptions {
@@ -20,12 +21,12 @@ export interface IdentityMiddlewareOptions {
  */
 export const identityMiddleware = (
   options: IdentityMiddlewareOptions,
-): MiddlewareObj<unknown, unknown, Error, Context & Partial<IdentityContext>> => {
+): MiddlewareObj<unknown, unknown, Error, Context & IdentityContext> => {
   const { source } = options;
-  const identityMiddlewareBefore: NonNullable<MiddlewareObj<unknown, unknown, Error, Context & Partial<IdentityContext>>['before']> =
+  const identityMiddlewareBefore: NonNullable<MiddlewareObj<unknown, unknown, Error, Context & IdentityContext>['before']> =
     async (request) => {
       const material = await source.current();
-      request.context.identity = { spiffeId: material.svid.id, expiresAt: material.svid.notAfter };
+      request.context.spiffe = { id: material.svid.id, expiresAt: material.svid.notAfter };
     };
   return { name: 'identity', before: identityMiddlewareBefore };
 };

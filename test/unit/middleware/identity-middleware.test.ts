@@ -11,7 +11,8 @@ import { identityMiddleware, type IdentityContext } from '../../../shared/middle
 import { DevCa, writeSpiffeHelperFiles } from '../../local/dev-ca.js';
 
 let dir: string;
-const lambdaContext = { functionName: 'test', getRemainingTimeInMillis: () => 3000 } as unknown as Context;
+// The runtime passes a plain Context; the middleware adds `spiffe` before the handler sees it.
+const lambdaContext = { functionName: 'test', getRemainingTimeInMillis: () => 3000 } as unknown as Context & IdentityContext;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'identity-mw-'));
@@ -27,13 +28,13 @@ describe('identityMiddleware', () => {
     const { fetch, description } = svidFetcherFor({ dir });
     const source = new IdentitySource(fetch, description);
     const handler = middy(async (_event: unknown, context: Context & IdentityContext) => ({
-      me: context.identity.spiffeId.toString(),
-      keys: Object.keys(context.identity).sort(),
+      me: context.spiffe.id.toString(),
+      keys: Object.keys(context.spiffe).sort(),
     })).use(identityMiddleware({ source }));
 
     const result = await handler({}, lambdaContext);
 
-    expect(result).toEqual({ me: 'spiffe://jia.app/payment-functions', keys: ['expiresAt', 'spiffeId'] });
+    expect(result).toEqual({ me: 'spiffe://jia.app/payment-functions', keys: ['expiresAt', 'id'] });
     expect(source.fetchCount).toBe(1);
   });
 

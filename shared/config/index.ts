@@ -1,0 +1,11 @@
+// The mesh configuration: re-exports only.
+export { loadMeshConfig } from './load-mesh-config.js';
+export {
+  DISCOVERY_SCHEMES,
+  MESH_DEFAULTS,
+  discoveryOrder,
+  type CircuitBreakerConfig,
+  type DiscoveryScheme,
+  type MeshConfig,
+  type ServiceConfig,
+} from './mesh-config.js';
