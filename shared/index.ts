@@ -23,3 +23,4 @@ export {
   type MeshConfig,
   type ServiceConfig,
 } from './config/index.js';
+export * from './resilience/index.js';

@@ -1,0 +1,217 @@
+import { bulkhead, wrap, type BulkheadPolicy } from 'cockatiel';
+import type { MeshCallError } from '../errors.js';
+import { breakerOutcome } from './classify-failure.js';
+import { CircuitBreaker, type BreakerStateName } from './circuit-breaker.js';
+import { callDeadline, openDeadlineSignal, systemClock, type Clock, type DeadlineSignal } from './deadline.js';
+import { resolveResilienceOptions, type ResilienceOptions, type ResilienceOverrides } from './options.js';
+import { cancelledError, noTimeLeftError, toPolicyRejection, type CallSite } from './policy-rejections.js';
+import { createRetryPolicy } from './retry-policy.js';
+
+/** One mesh call as the policy sees it. */
+export interface CallContext {
+  method: string;
+  /** Only idempotent methods are retried. */
+  idempotent: boolean;
+  /** The Lambda's `context.getRemainingTimeInMillis`; without it only the service timeout applies. */
+  remainingTimeMs?: () => number;
+  /** The caller's cancellation; aborting it aborts the attempt in flight. */
+  signal?: AbortSignal;
+}
+
+/** What each attempt receives. */
+export interface AttemptInfo {
+  /** The call's overall deadline, for the gRPC layer's call deadline; the same for every attempt. */
+  deadline: Date;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  attempt: number;
+  /** Fires at the deadline or when the caller cancels. */
+  signal: AbortSignal;
+}
+
+/** A breaker transition, as told to `onStateChange` listeners (e.g. the `circuit_breaker_state` metric). */
+export interface BreakerStateChange {
+  service: string;
+  from: BreakerStateName;
+  to: BreakerStateName;
+}
+
+/** One finished attempt, as told to `onAttempt` listeners (request counters, durations, logs). */
+export interface AttemptEvent {
+  service: string;
+  method: string;
+  attempt: number;
+  durationMs: number;
+  error?: unknown;
+  outcome: 'ok' | 'error';
+}
+
+/**
+ * Runs every call to one mesh service through deadline → bulkhead → retry → circuit breaker.
+ *
+ * One instance per service, kept in module scope so breaker and bulkhead state survive warm
+ * invocations and one service's outage never trips another's breaker. Errors from attempts pass
+ * through unchanged (the transport layer maps gRPC statuses); only the policy's own rejections are
+ * `MeshCallError`s: `MESH_NO_TIME_LEFT`, `MESH_BREAKER_OPEN`, `MESH_BULKHEAD_FULL`, `MESH_CANCELLED`.
+ */
+export class ServicePolicy {
+  readonly service: string;
+  readonly options: Readonly<ResilienceOptions>;
+  private readonly breaker: CircuitBreaker;
+  private readonly bulkhead: BulkheadPolicy;
+  private readonly stateListeners = new Set<(change: BreakerStateChange) => void>();
+  private readonly attemptListeners = new Set<(event: AttemptEvent) => void>();
+
+  /** @throws {ConfigError} `CONFIG_INVALID` when an option is out of range. */
+  constructor(
+    options: ResilienceOverrides,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.options = resolveResilienceOptions(options);
+    this.service = this.options.service;
+    const { circuitBreaker } = this.options;
+    this.breaker = new CircuitBreaker(
+      {
+        failureThreshold: circuitBreaker.failureThreshold,
+        successThreshold: circuitBreaker.successThreshold,
+        openMs: circuitBreaker.timeoutSeconds * 1000,
+        halfOpenMaxCalls: circuitBreaker.halfOpenMaxCalls,
+        outcomeOf: breakerOutcome,
+      },
+      clock,
+    );
+    this.breaker.onStateChange(({ from, to }) => notify(this.stateListeners, { service: this.service, from, to }));
+    this.bulkhead = bulkhead(this.options.maxConcurrentCalls, this.options.maxQueued);
+  }
+
+  /** The breaker's current state; half-open as soon as the open timeout has elapsed. */
+  get state(): BreakerStateName {
+    return this.breaker.state;
+  }
+
+  /** Subscribes to breaker transitions; returns the unsubscribe function. */
+  onStateChange(listener: (change: BreakerStateChange) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Subscribes to every attempt's end (for metrics and logs); returns the unsubscribe function. */
+  onAttempt(listener: (event: AttemptEvent) => void): () => void {
+    this.attemptListeners.add(listener);
+    return () => this.attemptListeners.delete(listener);
+  }
+
+  /**
+   * Runs `attempt` under this service's policy and returns its result.
+   *
+   * @throws {MeshCallError} `MESH_NO_TIME_LEFT` when less than `minAttemptMs` is left before the
+   *   deadline (nothing is sent), `MESH_BREAKER_OPEN`, `MESH_BULKHEAD_FULL`, or `MESH_CANCELLED`
+   *   when the caller aborted before an attempt started.
+   * @throws the last attempt's own error, unchanged, when attempts ran and none succeeded.
+   */
+  async execute<T>(call: CallContext, attempt: (info: AttemptInfo) => Promise<T>): Promise<T> {
+    const where: CallSite = { service: this.service, method: call.method };
+    const now = this.clock.now();
+    const deadline = callDeadline(now, this.options, call.remainingTimeMs);
+    const msLeft = deadline - now;
+    if (msLeft < this.options.minAttemptMs) throw noTimeLeftError(where, msLeft, this.options.minAttemptMs);
+    if (call.signal?.aborted) throw cancelledError(where, call.signal.reason);
+    // Fail fast before queueing for a bulkhead slot only to be rejected by the breaker behind it.
+    const openRejection = this.breaker.rejectionIfOpen();
+    if (openRejection) throw toPolicyRejection(openRejection, where, this.options);
+
+    const deadlineSignal = openDeadlineSignal(deadline, this.clock, call.signal);
+    try {
+      return await this.runInBulkhead(call, attempt, deadline, deadlineSignal);
+    } catch (error) {
+      throw toPolicyRejection(error, where, this.options);
+    } finally {
+      deadlineSignal.dispose();
+    }
+  }
+
+  private runInBulkhead<T>(
+    call: CallContext,
+    attempt: (info: AttemptInfo) => Promise<T>,
+    deadline: number,
+    deadlineSignal: DeadlineSignal,
+  ): Promise<T> {
+    const { signal } = deadlineSignal;
+    let admitted = false;
+    const run = this.bulkhead.execute(() => {
+      admitted = true;
+      return this.runAttempts(call, attempt, deadline, deadlineSignal);
+    }, signal);
+    // cockatiel's bulkhead notices an aborted signal only when a slot frees up; a queued call must
+    // not outlive its deadline, so stop waiting as soon as the signal fires (the queue entry is
+    // then discarded unrun by cockatiel when its turn comes).
+    return new Promise<T>((resolve, reject) => {
+      const stopWaiting = (): void => {
+        if (!admitted) reject(this.notStarted(call.method, deadline, deadlineSignal));
+      };
+      signal.addEventListener('abort', stopWaiting, { once: true });
+      void run.then(resolve, reject).finally(() => signal.removeEventListener('abort', stopWaiting));
+    });
+  }
+
+  private runAttempts<T>(
+    call: CallContext,
+    attempt: (info: AttemptInfo) => Promise<T>,
+    deadline: number,
+    deadlineSignal: DeadlineSignal,
+  ): Promise<T> {
+    const retryPolicy = createRetryPolicy(this.options, {
+      idempotent: call.idempotent,
+      deadline,
+      breakerOpen: () => this.breaker.state === 'open',
+      clock: this.clock,
+    });
+    let attempts = 0;
+    let lastError: unknown;
+    // Retry outside the breaker: every attempt is counted by it, and an open breaker ends retries.
+    return wrap(retryPolicy, this.breaker).execute(async ({ signal }) => {
+      if (signal.aborted || deadline - this.clock.now() < this.options.minAttemptMs) {
+        throw this.notStarted(call.method, deadline, deadlineSignal, lastError);
+      }
+      attempts += 1;
+      const info: AttemptInfo = { deadline: new Date(deadline), attempt: attempts, signal };
+      const startedAt = this.clock.now();
+      try {
+        const value = await attempt(info);
+        this.emitAttempt(call.method, info.attempt, startedAt);
+        return value;
+      } catch (error) {
+        lastError = error;
+        this.emitAttempt(call.method, info.attempt, startedAt, { error });
+        throw error;
+      }
+    }, deadlineSignal.signal);
+  }
+
+  private emitAttempt(method: string, attempt: number, startedAt: number, failure?: { error: unknown }): void {
+    const base = { service: this.service, method, attempt, durationMs: this.clock.now() - startedAt };
+    notify<AttemptEvent>(
+      this.attemptListeners,
+      failure ? { ...base, error: failure.error, outcome: 'error' } : { ...base, outcome: 'ok' },
+    );
+  }
+
+  /** Why a call stopped before (another) attempt: its deadline came too close, or the caller left. */
+  private notStarted(method: string, deadline: number, deadlineSignal: DeadlineSignal, cause?: unknown): MeshCallError {
+    const where: CallSite = { service: this.service, method };
+    const msLeft = deadline - this.clock.now();
+    const { minAttemptMs } = this.options;
+    if (deadlineSignal.expired || msLeft < minAttemptMs) return noTimeLeftError(where, msLeft, minAttemptMs, cause);
+    return cancelledError(where, deadlineSignal.signal.reason);
+  }
+}
+
+/** Calls every listener; a failing metrics or log listener must never change a call's outcome. */
+function notify<E>(listeners: ReadonlySet<(event: E) => void>, event: E): void {
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch (error) {
+      process.emitWarning(error instanceof Error ? error : String(error), { code: 'MESH_LISTENER_FAILED' });
+    }
+  }
+}
