@@ -24,3 +24,4 @@ export {
   type ServiceConfig,
 } from './config/index.js';
 export * from './resilience/index.js';
+export * from './observability/index.js';
