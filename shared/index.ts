@@ -25,3 +25,4 @@ export {
 } from './config/index.js';
 export * from './resilience/index.js';
 export * from './observability/index.js';
+export * from './discovery/index.js';

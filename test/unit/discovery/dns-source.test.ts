@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DiscoveryError } from '../../../shared/discovery/discovery-error.js';
+import { DnsSource } from '../../../shared/discovery/dns-source.js';
+import { LocalDnsServer } from '../../local/dns-server.js';
+
+let dns: LocalDnsServer;
+let source: DnsSource;
+const CONTACT = { name: 'contact-service' };
+const never = () => new AbortController().signal;
+
+beforeAll(async () => {
+  dns = await LocalDnsServer.start();
+  source = new DnsSource({ namespace: 'mesh.local', servers: [dns.address], queryTimeoutMs: 300 });
+});
+afterAll(async () => {
+  await dns.close();
+});
+beforeEach(() => {
+  dns.reset();
+});
+
+async function failureOf(promise: Promise<unknown>): Promise<DiscoveryError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof DiscoveryError)) throw new Error(`expected a DiscoveryError, got ${String(error)}`);
+  return error;
+}
+
+describe('DnsSource against a real DNS server', () => {
+  it('uses SRV _grpc._tcp.<name>.<namespace>, resolving each target with its port', async () => {
+    dns
+      .setSrv('_grpc._tcp.contact-service.mesh.local', [
+        { target: 'a.contact-service.mesh.local', port: 7001 },
+        { target: 'b.contact-service.mesh.local', port: 7002 },
+      ])
+      .setA('a.contact-service.mesh.local', '127.0.0.11')
+      .setAaaa('b.contact-service.mesh.local', '::1');
+
+    const addresses = await source.resolve(CONTACT, never());
+
+    expect(addresses).toEqual([
+      { host: '127.0.0.11', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(dns.queries[0]).toBe('SRV _grpc._tcp.contact-service.mesh.local');
+  });
+
+  it('uses only the SRV records of the lowest priority', async () => {
+    dns
+      .setSrv('_grpc._tcp.contact-service.mesh.local', [
+        { target: 'backup.mesh.local', port: 7009, priority: 20 },
+        { target: 'main.mesh.local', port: 7001, priority: 10 },
+      ])
+      .setA('main.mesh.local', '127.0.0.11')
+      .setA('backup.mesh.local', '127.0.0.19');
+
+    expect(await source.resolve(CONTACT, never())).toEqual([{ host: '127.0.0.11', port: 7001 }]);
+  });
+
+  it('falls back to A and AAAA <name>.<namespace> on 50051 without SRV records', async () => {
+    dns.setA('contact-service.mesh.local', '127.0.0.21', '127.0.0.22').setAaaa('contact-service.mesh.local', '::1');
+
+    expect(await source.resolve(CONTACT, never())).toEqual([
+      { host: '127.0.0.21', port: 50051 },
+      { host: '127.0.0.22', port: 50051 },
+      { host: '::1', port: 50051 },
+    ]);
+  });
+
+  it("takes the A records' port from the static address", async () => {
+    dns.setA('contact-service.mesh.local', '127.0.0.21');
+
+    expect(await source.resolve({ name: 'contact-service', address: { host: 'static', port: 8443 } }, never())).toEqual([
+      { host: '127.0.0.21', port: 8443 },
+    ]);
+  });
+
+  it('answers empty for a name DNS does not know', async () => {
+    expect(await source.resolve({ name: 'nobody' }, never())).toEqual([]);
+  });
+
+  it('looks names up bare without a namespace', async () => {
+    dns.setA('contact-service', '127.0.0.31');
+    const bare = new DnsSource({ namespace: undefined, servers: [dns.address] });
+
+    expect(await bare.resolve(CONTACT, never())).toEqual([{ host: '127.0.0.31', port: 50051 }]);
+  });
+
+  it('reports a server failure as DISCOVERY_SOURCE_FAILED', async () => {
+    dns.mode = 'servfail';
+
+    const error = await failureOf(source.resolve(CONTACT, never()));
+
+    expect(error.code).toBe('DISCOVERY_SOURCE_FAILED');
+    expect(error.message).toContain('contact-service.mesh.local');
+  });
+
+  it('reports a server that does not answer as DISCOVERY_TIMEOUT', async () => {
+    dns.mode = 'silent';
+
+    expect((await failureOf(source.resolve(CONTACT, never()))).code).toBe('DISCOVERY_TIMEOUT');
+  });
+
+  it('stops when its signal aborts', async () => {
+    dns.mode = 'silent';
+    const slow = new DnsSource({ namespace: 'mesh.local', servers: [dns.address], queryTimeoutMs: 10_000 });
+    const started = Date.now();
+
+    const error = await failureOf(slow.resolve(CONTACT, AbortSignal.timeout(100)));
+
+    expect(error.code).toBe('DISCOVERY_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
