@@ -8,7 +8,7 @@ import {
   type IRetryBackoffContext,
   type RetryPolicy,
 } from 'cockatiel';
-import { grpcCodeOf } from './classify-failure.js';
+import { classifyFailure, grpcCodeOf } from './classify-failure.js';
 import type { Clock } from './deadline.js';
 import type { ResilienceOptions } from './options.js';
 
@@ -22,6 +22,18 @@ const RETRYABLE_CODES: ReadonlySet<number> = new Set([
   status.RESOURCE_EXHAUSTED,
   status.DEADLINE_EXCEEDED,
 ]);
+
+/**
+ * True when another attempt may succeed: a retryable status, or a stream broken under the call
+ * (grpc-js reports a server that stops mid-call as `INTERNAL: Received RST_STREAM with code 0`,
+ * not `UNAVAILABLE`). Only idempotent calls get here, so a repeat cannot double an effect.
+ */
+function isRetryable(error: unknown): boolean {
+  const code = grpcCodeOf(error);
+  if (code === undefined) return false;
+  if (RETRYABLE_CODES.has(code)) return true;
+  return (code === status.INTERNAL || code === status.UNKNOWN) && classifyFailure(error) === 'transport';
+}
 
 /** What one call's retry policy needs to know beyond the service's options. */
 export interface RetryScope {
@@ -66,7 +78,7 @@ export function createRetryPolicy(
   const plannedBackoff: IBackoffFactory<IRetryBackoffContext<unknown>> = { next: () => replay };
 
   const shouldRetry = (error: unknown): boolean => {
-    if (!RETRYABLE_CODES.has(grpcCodeOf(error) ?? -1) || scope.breakerOpen()) return false;
+    if (!isRetryable(error) || scope.breakerOpen()) return false;
     const candidate = position ? position.next(undefined) : jitter.next();
     const wouldStartAt = scope.clock.now() + candidate.duration;
     if (wouldStartAt + options.minAttemptMs > scope.deadline) return false;

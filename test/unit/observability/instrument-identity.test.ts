@@ -6,7 +6,7 @@ import { instrumentIdentity } from '../../../shared/observability/instrument-ide
 import { createMeshTelemetry, type MeshTelemetry } from '../../../shared/observability/mesh-telemetry.js';
 import { findSecretsInLog } from '../../fixtures/log-audit.js';
 import { DevCa, type MintedSvid } from '../../local/dev-ca.js';
-import { captureOutput, type CapturedOutput } from './capture-output.js';
+import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output.js';
 
 const ME = 'spiffe://jia.app/payment-functions';
 

@@ -5,7 +5,7 @@ import { instrumentPolicy, MESH_CALL_MESSAGE, recordPolicyRejection } from '../.
 import { createMeshTelemetry, type MeshTelemetry } from '../../../shared/observability/mesh-telemetry.js';
 import { ServicePolicy, type CallContext } from '../../../shared/resilience/index.js';
 import { grpcError } from '../resilience/support.js';
-import { captureOutput, valuesOf, type CapturedOutput } from './capture-output.js';
+import { captureOutput, valuesOf, type CapturedOutput } from '../../fixtures/capture-output.js';
 
 const CONTACT_ID = 'spiffe://jia.app/contact-service';
 const call: CallContext = { method: 'GetUserInfo', idempotent: true };

@@ -11,7 +11,7 @@ import { ServicePolicy } from '../../../shared/resilience/index.js';
 import { auditLogLines, findSecretsInLog } from '../../fixtures/log-audit.js';
 import { DevCa, spireSecretBinary, spireSecretJson, type MintedSvid } from '../../local/dev-ca.js';
 import { grpcError } from '../resilience/support.js';
-import { captureOutput, type CapturedOutput } from './capture-output.js';
+import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output.js';
 
 const ME = 'spiffe://jia.app/payment-functions';
 const CONTACT = 'spiffe://jia.app/contact-service';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMeshLogger } from '../../../shared/observability/mesh-logger.js';
 import { logStaleDiscovery, staleDiscoveryReporter } from '../../../shared/observability/stale-discovery.js';
 import type { StaleEvent } from '../../../shared/discovery/service-discovery.js';
-import { captureOutput, type CapturedOutput } from './capture-output.js';
+import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output.js';
 
 let output: CapturedOutput;
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MeshMetrics } from '../../../shared/observability/mesh-metrics.js';
-import { captureOutput, valuesOf, type CapturedOutput } from './capture-output.js';
+import { captureOutput, valuesOf, type CapturedOutput } from '../../fixtures/capture-output.js';
 
 let output: CapturedOutput;
 

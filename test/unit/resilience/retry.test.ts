@@ -89,6 +89,21 @@ describe('retries of a ServicePolicy', () => {
     expect(attempt).toHaveBeenCalledTimes(1);
   });
 
+  it('retries an idempotent call whose stream the server reset mid-call (an instance stopping)', async () => {
+    // Prepare
+    const policy = new ServicePolicy({ service: 'contact-service' });
+    const attempt = vi
+      .fn((_info: AttemptInfo) => Promise.resolve('answer'))
+      .mockRejectedValueOnce(grpcError(status.INTERNAL, 'Received RST_STREAM with code 0'));
+
+    // Act
+    const outcome = await settleAfter(policy.execute(idempotent, attempt), 5_000);
+
+    // Assess
+    expect(outcome.value).toBe('answer');
+    expect(attempt).toHaveBeenCalledTimes(2);
+  });
+
   it.each([
     ['NOT_FOUND', grpcError(status.NOT_FOUND)],
     ['INVALID_ARGUMENT', grpcError(status.INVALID_ARGUMENT)],
