@@ -26,3 +26,6 @@ export {
 export * from './resilience/index.js';
 export * from './observability/index.js';
 export * from './discovery/index.js';
+export * from './transport/index.js';
+export { MeshRuntime, type Invocation, type MeshRuntimeOptions, type MeshService } from './middleware/mesh-runtime.js';
+export { meshMiddleware, type MeshContext, type MeshMiddlewareOptions } from './middleware/mesh-middleware.js';

@@ -1,0 +1,155 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import type { MeshConfig, ServiceConfig } from '../config/mesh-config.js';
+import { discoveryFromConfig } from '../discovery/discovery-from-config.js';
+import { registerDiscovery } from '../discovery/discovery-registry.js';
+import type { Discovery } from '../discovery/discovery.js';
+import { meshTarget } from '../discovery/mesh-resolver.js';
+import { ConfigError } from '../errors.js';
+import { IdentitySource } from '../identity/identity-source.js';
+import { svidFetcherFor } from '../identity/svid-fetcher.js';
+import { instrumentIdentity } from '../observability/instrument-identity.js';
+import { instrumentPolicy, recordPolicyRejection } from '../observability/instrument-policy.js';
+import type { MeshTelemetry } from '../observability/mesh-telemetry.js';
+import { staleDiscoveryReporter } from '../observability/stale-discovery.js';
+import { ServicePolicy } from '../resilience/service-policy.js';
+import type { CallExecutor } from '../transport/call-executor.js';
+import { ContactClient } from '../transport/contact-client.js';
+import { MeshHealthClient } from '../transport/health-client.js';
+import { MeshChannel, type MeshChannelOptions } from '../transport/mesh-channel.js';
+
+/** The Lambda context's clock: what bounds every call's deadline. */
+export interface Invocation {
+  getRemainingTimeInMillis(): number;
+}
+
+export interface MeshRuntimeOptions {
+  config: MeshConfig;
+  telemetry: MeshTelemetry;
+  /** The SVID source; by default built from `config.svid` (secret in AWS, files locally). */
+  identity?: IdentitySource;
+  /** Service discovery; by default built from `config.discovery`. */
+  discovery?: Discovery;
+  secretsManager?: SecretsManagerClient;
+  cloudMapClient?: ServiceDiscoveryClient;
+  /** Channel tuning (idle recycling, extra grpc-js options) for every service. */
+  channel?: Partial<Pick<MeshChannelOptions, 'maxIdleMs' | 'channelOptions'>>;
+  /** Time kept back from the Lambda's remaining time so a handler can still answer. */
+  safetyMarginMs?: number;
+}
+
+/** One mesh service as the runtime holds it: a channel and the policy every call goes through. */
+export interface MeshService {
+  readonly config: ServiceConfig;
+  readonly channel: MeshChannel;
+  readonly policy: ServicePolicy;
+}
+
+/**
+ * The mesh layer of one Lambda container: the identity source, discovery, and per service a
+ * channel and a policy, all created lazily and reused across warm invocations. Handlers never see
+ * it; the mesh middleware hands them typed clients bound to their invocation's deadline.
+ */
+export class MeshRuntime {
+  readonly config: MeshConfig;
+  readonly identity: IdentitySource;
+  readonly telemetry: MeshTelemetry;
+  readonly discovery: Discovery;
+  readonly #options: MeshRuntimeOptions;
+  readonly #services = new Map<string, MeshService>();
+  readonly #cleanups: (() => void)[] = [];
+
+  /** @throws {IdentityError} `IDENTITY_SOURCE_NOT_CONFIGURED` when no SVID source is configured. */
+  constructor(options: MeshRuntimeOptions) {
+    this.#options = options;
+    this.config = options.config;
+    this.telemetry = options.telemetry;
+    if (options.identity) {
+      this.identity = options.identity;
+    } else {
+      const { fetch, description } = svidFetcherFor(options.config.svid, options.secretsManager);
+      this.identity = new IdentitySource(fetch, description);
+    }
+    this.discovery =
+      options.discovery ??
+      discoveryFromConfig(options.config, {
+        ...(options.cloudMapClient ? { cloudMapClient: options.cloudMapClient } : {}),
+        onStale: staleDiscoveryReporter(options.telemetry.logger),
+      });
+    for (const name of Object.keys(options.config.services)) {
+      this.#cleanups.push(registerDiscovery(name, this.discovery));
+    }
+    this.#cleanups.push(instrumentIdentity(this.identity, options.telemetry));
+  }
+
+  /**
+   * The channel and policy of the service named `name`, created on first use.
+   *
+   * @throws {ConfigError} `CONFIG_INVALID` when no `EXTERNAL_SERVICES_<KEY>_*` configures `name`.
+   */
+  service(name: string): MeshService {
+    const existing = this.#services.get(name);
+    if (existing) return existing;
+    const config = this.config.services[name];
+    if (!config) {
+      const known = Object.keys(this.config.services).join(', ') || 'none';
+      throw new ConfigError('CONFIG_INVALID', `mesh service ${JSON.stringify(name)} is not configured (configured: ${known})`);
+    }
+    const policy = new ServicePolicy({
+      service: name,
+      timeoutSeconds: config.timeoutSeconds,
+      maxConcurrentCalls: config.maxConcurrentCalls,
+      circuitBreaker: config.circuitBreaker,
+      ...(this.#options.safetyMarginMs === undefined ? {} : { safetyMarginMs: this.#options.safetyMarginMs }),
+    });
+    // The channel refuses any server the matcher rejects, so a successful call's peer is the
+    // configured identity.
+    this.#cleanups.push(instrumentPolicy(policy, { ...this.telemetry, peer: () => config.spiffeId }));
+    const channel = new MeshChannel({
+      service: name,
+      target: meshTarget(name),
+      identity: this.identity,
+      authorize: config.authorize,
+      ...this.#options.channel,
+    });
+    const service = { config, channel, policy };
+    this.#services.set(name, service);
+    return service;
+  }
+
+  /**
+   * An executor for calls to `name` within `invocation`: every call runs under the service's
+   * policy with a deadline bounded by the Lambda's remaining time, and policy rejections are
+   * recorded in metrics and logs.
+   */
+  executor(name: string, invocation?: Invocation): CallExecutor {
+    const { policy } = this.service(name);
+    const telemetry = this.telemetry;
+    const remainingTimeMs = invocation ? () => invocation.getRemainingTimeInMillis() : undefined;
+    return async function executeUnderPolicy(call, attempt) {
+      try {
+        return await policy.execute({ ...call, ...(remainingTimeMs ? { remainingTimeMs } : {}) }, attempt);
+      } catch (error) {
+        recordPolicyRejection(telemetry, error);
+        throw error;
+      }
+    };
+  }
+
+  /** The contact-service client for one invocation. */
+  contactClient(invocation?: Invocation, name = 'contact-service'): ContactClient {
+    return new ContactClient(this.service(name).channel, { executor: this.executor(name, invocation) });
+  }
+
+  /** A `grpc.health.v1` client for the service named `name`, for one invocation. */
+  healthClient(name: string, invocation?: Invocation): MeshHealthClient {
+    return new MeshHealthClient(this.service(name).channel, { executor: this.executor(name, invocation) });
+  }
+
+  /** Closes every channel and unsubscribes every listener; nothing keeps the process alive after. */
+  close(): void {
+    for (const service of this.#services.values()) service.channel.close();
+    this.#services.clear();
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+  }
+}
