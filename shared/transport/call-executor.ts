@@ -3,15 +3,11 @@
  * over one attempt; an executor decides deadlines, retries and breaking, and runs attempts.
  */
 
-/** What one attempt of a call is given by its executor. */
-export interface AttemptInfo {
-  /** The gRPC deadline of this attempt. */
-  deadline: Date;
-  /** 1 for the first attempt, 2 for the first retry, … */
-  attempt: number;
-  /** Aborting it cancels the attempt's gRPC call. */
-  signal: AbortSignal;
-}
+// One attempt's deadline, number and signal: the same shape the resilience policy hands out, so
+// a ServicePolicy is a CallExecutor without adapting.
+import type { AttemptInfo } from '../resilience/service-policy.js';
+
+export type { AttemptInfo };
 
 /** A call as the executor sees it. */
 export interface CallDescriptor {
