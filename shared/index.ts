@@ -29,3 +29,5 @@ export * from './discovery/index.js';
 export * from './transport/index.js';
 export { MeshRuntime, type Invocation, type MeshRuntimeOptions, type MeshService } from './middleware/mesh-runtime.js';
 export { meshMiddleware, type MeshContext, type MeshMiddlewareOptions } from './middleware/mesh-middleware.js';
+export * from './entitlements/index.js';
+export * from './secrets/index.js';

@@ -1,0 +1,40 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { EntitlementCommand } from './entitlement-command.js';
+import { WebhookError } from './webhook-error.js';
+
+/** Sends one entitlement command; resolves once SQS has durably accepted it. */
+export type EnqueueEntitlementCommand = (command: EntitlementCommand) => Promise<void>;
+
+/**
+ * Returns the function that sends entitlement commands to the SQS queue at `queueUrl`: the body is
+ * the {@link EntitlementCommand} JSON, with string attributes `eventType` and `eventId`. On a FIFO
+ * queue (`.fifo`), the event id is the deduplication id and the purchaser the message group. The
+ * SDK client is created on first use and honours `AWS_ENDPOINT_URL_SQS`.
+ *
+ * The returned function throws {@link WebhookError} `WEBHOOK_QUEUE_FAILED` naming the SDK error.
+ */
+export function sqsEntitlementQueue(queueUrl: string, client?: SQSClient): EnqueueEntitlementCommand {
+  let sqs = client;
+  const fifo = queueUrl.endsWith('.fifo');
+  return async function sendEntitlementCommand(command) {
+    sqs ??= new SQSClient({});
+    // Parsed, not just typed: what leaves here is exactly what grant-entitlements will accept.
+    const body = EntitlementCommand.parse(command);
+    try {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify(body),
+          MessageAttributes: {
+            eventType: { DataType: 'String', StringValue: body.eventType },
+            eventId: { DataType: 'String', StringValue: body.eventId },
+          },
+          ...(fifo ? { MessageDeduplicationId: body.eventId, MessageGroupId: body.purchaserId } : {}),
+        }),
+      );
+    } catch (error) {
+      const name = (error as Error).name;
+      throw new WebhookError('WEBHOOK_QUEUE_FAILED', `cannot queue event ${body.eventId}: ${name}`, { cause: error });
+    }
+  };
+}
