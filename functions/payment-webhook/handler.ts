@@ -1,7 +1,7 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { MeshError } from '../../shared/errors.js';
+import { observabilityMiddleware } from '../../shared/middleware/observability-middleware.js';
+import { meshTelemetry } from '../../shared/observability/mesh-telemetry.js';
 import { sqsEntitlementQueue } from './entitlement-queue.js';
 import { handleApiGatewayPaymentWebhook, type PaymentWebhookDeps } from './payment-webhook.js';
 import { signingSecretSource } from './signing-secrets.js';
@@ -10,8 +10,8 @@ import { paymentWebhookConfigFromEnv } from './webhook-config.js';
 // Read at init: a missing or bad setting fails the cold start with a ConfigError naming the key.
 const config = paymentWebhookConfigFromEnv(process.env);
 
-// TODO(observability): the lead swaps this for the scrubbing logger and observabilityMiddleware.
-const logger = new Logger({ serviceName: 'payment-webhook' });
+// The mesh layer's logger: it scrubs PEM blocks, webhook secrets and signatures whatever is logged.
+const { logger } = meshTelemetry();
 
 // Module scope, reused across warm invocations; the SDK clients inside are created on first use.
 const deps: PaymentWebhookDeps = {
@@ -30,5 +30,5 @@ const deps: PaymentWebhookDeps = {
 export const handler = middy(async (event: unknown) =>
   handleApiGatewayPaymentWebhook(event, deps, { toleranceSeconds: config.toleranceSeconds }),
 )
-  // `logEvent: false` wins over POWERTOOLS_LOGGER_LOG_EVENT: the event carries the Stripe-Signature.
-  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }));
+  // Never logs the event (it carries the Stripe-Signature); sets the correlation id, flushes metrics.
+  .use(observabilityMiddleware());
