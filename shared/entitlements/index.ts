@@ -19,3 +19,4 @@ export {
   type EntitlementStoreErrorDetails,
 } from './entitlement-store-error.js';
 export { createEntitlementsTable, ENTITLEMENT_ATTRIBUTES } from './entitlements-table.js';
+export { entitlementsTableFromEnv } from './entitlements-table-env.js';

@@ -70,6 +70,12 @@ export class MeshMetrics {
     this.#gauges.record(MESH_METRICS.serviceUp, { service }, up ? 1 : 0);
   }
 
+  /** Counts members for whom a grant or revoke of `entitlement` took effect. */
+  recordEntitlementChanges(action: 'grant' | 'revoke', entitlement: string, members: number): void {
+    const name = action === 'grant' ? MESH_METRICS.entitlementsGrantedTotal : MESH_METRICS.entitlementsRevokedTotal;
+    this.#gauges.record(name, { entitlement }, members);
+  }
+
   /** Runs `sampler` at the start of every flush; returns the function that stops it. */
   addFlushSampler(sampler: FlushSampler): () => void {
     this.#samplers.add(sampler);

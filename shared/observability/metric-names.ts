@@ -18,6 +18,10 @@ export const MESH_METRICS = {
   svidExpirySeconds: 'svid_expiry_seconds',
   /** 1 when a service answered its health check, 0 when not, per service. */
   serviceUp: 'service_up',
+  /** Members whose entitlement a grant took effect for, per entitlement (`Count`). */
+  entitlementsGrantedTotal: 'entitlements_granted_total',
+  /** Members whose entitlement a revoke took effect for, per entitlement (`Count`). */
+  entitlementsRevokedTotal: 'entitlements_revoked_total',
 } as const;
 
 export type MeshMetricName = (typeof MESH_METRICS)[keyof typeof MESH_METRICS];
@@ -30,6 +34,8 @@ export const MESH_METRIC_UNITS: Readonly<Record<MeshMetricName, MetricUnitName>>
   circuit_breaker_state: MetricUnit.NoUnit,
   svid_expiry_seconds: MetricUnit.Seconds,
   service_up: MetricUnit.NoUnit,
+  entitlements_granted_total: MetricUnit.Count,
+  entitlements_revoked_total: MetricUnit.Count,
 };
 
 /** The CloudWatch namespace when neither the option nor `POWERTOOLS_METRICS_NAMESPACE` names one. */

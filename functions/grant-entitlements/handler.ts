@@ -1,0 +1,50 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { loadMeshConfig } from '../../shared/config/load-mesh-config.js';
+import { EntitlementStore } from '../../shared/entitlements/entitlement-store.js';
+import { meshMiddleware, type MeshContext } from '../../shared/middleware/mesh-middleware.js';
+import { MeshRuntime } from '../../shared/middleware/mesh-runtime.js';
+import { observabilityMiddleware } from '../../shared/middleware/observability-middleware.js';
+import { meshTelemetry } from '../../shared/observability/mesh-telemetry.js';
+import { entitlementsTableFromEnv } from '../../shared/entitlements/entitlements-table-env.js';
+import { grantRecord, PoisonedRecordError } from './grant-record.js';
+
+// Validated at init: a missing or bad setting fails the cold start with a message naming the key.
+const config = loadMeshConfig();
+const tableName = entitlementsTableFromEnv();
+const telemetry = meshTelemetry();
+let runtime: MeshRuntime | undefined;
+let store: EntitlementStore | undefined;
+// Records of one batch run concurrently; the contact-service bulkhead bounds the calls in flight.
+const processor = new BatchProcessor(EventType.SQS);
+
+async function grantEntitlementsHandler(event: SQSEvent, context: Context & MeshContext): Promise<SQSBatchResponse> {
+  store ??= new EntitlementStore({ tableName });
+  const deps = { directory: context.mesh.contact, store };
+  const { logger, metrics } = telemetry;
+  return processPartialResponse(
+    event,
+    async (record: SQSRecord) => {
+      try {
+        const result = await grantRecord(record, deps);
+        metrics.recordEntitlementChanges(result.action, result.entitlement, result.applied.length);
+        logger.info('entitlement event applied', { messageId: record.messageId, ...result });
+        return result;
+      } catch (error) {
+        const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+        const details = { messageId: record.messageId, receiveCount, error };
+        if (error instanceof PoisonedRecordError) logger.error('poisoned record: it will reach the DLQ', details);
+        else logger.warn('record failed: SQS will redeliver it', details);
+        throw error;
+      }
+    },
+    processor,
+    // A batch that fails whole is reported record by record, like any other: SQS retries each.
+    { context, throwOnFullBatchFailure: false },
+  );
+}
+
+export const handler = middy(grantEntitlementsHandler)
+  .use(observabilityMiddleware({ telemetry }))
+  .use(meshMiddleware({ runtime: () => (runtime ??= new MeshRuntime({ config, telemetry })) }));
