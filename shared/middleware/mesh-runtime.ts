@@ -59,8 +59,16 @@ export class MeshRuntime {
   readonly #services = new Map<string, MeshService>();
   readonly #cleanups: (() => void)[] = [];
 
-  /** @throws {IdentityError} `IDENTITY_SOURCE_NOT_CONFIGURED` when no SVID source is configured. */
+  /**
+   * @throws {ConfigError} `CONFIG_INVALID` when the mesh or mTLS is switched off: every mesh
+   *   service only accepts mTLS from an SVID, so there is no plaintext mode to fall back to.
+   * @throws {IdentityError} `IDENTITY_SOURCE_NOT_CONFIGURED` when no SVID source is configured.
+   */
   constructor(options: MeshRuntimeOptions) {
+    if (!options.config.enabled || !options.config.mtlsEnabled) {
+      const key = options.config.enabled ? 'MTLS_ENABLED' : 'SERVICE_MESH_ENABLED';
+      throw new ConfigError('CONFIG_INVALID', `${key} must be true: mesh services accept only mutual TLS between SPIFFE identities, got "false"`);
+    }
     this.#options = options;
     this.config = options.config;
     this.telemetry = options.telemetry;

@@ -191,6 +191,20 @@ describe('the per-service policy against a faulty contact-service', () => {
   });
 });
 
+describe('MeshRuntime configuration', () => {
+  it.each(['SERVICE_MESH_ENABLED', 'MTLS_ENABLED'])('refuses %s=false rather than calling the mesh in plaintext', (key) => {
+    expect(() => new MeshRuntime({ config: mesh.config({ [key]: 'false' }), telemetry: createMeshTelemetry() })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(key) as string }) as unknown as Error,
+    );
+  });
+
+  it('names the configured services when asked for an unknown one', () => {
+    const runtime = newRuntime();
+
+    expect(() => runtime.service('billing')).toThrow(/mesh service "billing" is not configured \(configured: contact-service\)/);
+  });
+});
+
 describe('telemetry of mesh calls', () => {
   it('emits valid EMF with the mesh\'s metric names and one log line per call', async () => {
     const runtime = newRuntime();
