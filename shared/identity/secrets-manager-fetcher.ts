@@ -1,28 +1,27 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { IdentityError } from '../errors.js';
+import { SecretError } from '../secrets/secret-error.js';
+import { secretsManagerValue } from '../secrets/secrets-manager-value.js';
 import { svidFromSpireSecret } from './spire-secret.js';
 import type { SvidFetcher } from './svid-fetcher.js';
 
 /**
  * Fetches the function's SVID from the secret SPIRE's `aws_secretsmanager` SVIDStore keeps
- * current. The SDK client honours the standard endpoint settings
- * (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL`), so it can point at an emulator.
+ * current (through {@link secretsManagerValue}, so the standard endpoint settings apply).
  *
  * @throws {IdentityError} `IDENTITY_SECRET_NOT_FOUND`, `IDENTITY_SECRET_FETCH_FAILED`, or the codes
  *   of {@link svidFromSpireSecret}.
  */
 export function secretsManagerSvidFetcher(secretId: string, client?: SecretsManagerClient): SvidFetcher {
-  // Created on first use, not at import: cold start pays only for what the function touches.
-  let sm = client;
+  const getSecretValue = secretsManagerValue(secretId, client);
   return async function fetchSvidFromSecretsManager() {
-    sm ??= new SecretsManagerClient({});
     let answer;
     try {
-      answer = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
+      answer = await getSecretValue();
     } catch (error) {
-      const name = (error as Error).name;
-      const code = name === 'ResourceNotFoundException' ? 'IDENTITY_SECRET_NOT_FOUND' : 'IDENTITY_SECRET_FETCH_FAILED';
-      throw new IdentityError(code, `cannot get secret ${secretId} from secrets manager: ${name}`, { cause: error });
+      if (!(error instanceof SecretError)) throw error;
+      const code = error.code === 'SECRET_NOT_FOUND' ? 'IDENTITY_SECRET_NOT_FOUND' : 'IDENTITY_SECRET_FETCH_FAILED';
+      throw new IdentityError(code, error.message, { cause: error.cause });
     }
     return svidFromSpireSecret(answer, secretId);
   };

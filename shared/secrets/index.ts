@@ -7,3 +7,4 @@ export {
 } from './cached-secret.js';
 export { SecretError, type SecretErrorCode } from './secret-error.js';
 export { secretsManagerString } from './secrets-manager-string.js';
+export { secretsManagerValue } from './secrets-manager-value.js';
