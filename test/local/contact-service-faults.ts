@@ -10,6 +10,12 @@ import { http2SessionOf } from '../../shared/transport/spiffe-authorizer-interce
 export type ContactServiceFault =
   /** Answer `code` instead of the data, `times` times (default: until changed). */
   | { kind: 'status'; code: status; details?: string; times?: number }
+  /**
+   * Answer `code` instead of the data for a share of the calls, until changed: every `every`-th
+   * call (`every: 2` alternates failure and success), or each call with chance `probability`,
+   * drawn from a PRNG seeded with `seed` (reproducible) or from `Math.random` without one.
+   */
+  | { kind: 'intermittent'; code: status; details?: string; every?: number; probability?: number; seed?: number }
   /** Answer after `ms` more milliseconds. */
   | { kind: 'delay'; ms: number }
   /** Destroy every open connection now, and each connection a call arrives on while set. */
@@ -32,9 +38,23 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** mulberry32: a small seeded PRNG, so a run with a seeded intermittent fault can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export class FaultInjector {
   #fault: ContactServiceFault = { kind: 'none' };
   #statusesLeft = 0;
+  #intermittentCalls = 0;
+  #random: () => number = Math.random;
   readonly #sessions = new Set<Http2Session>();
   readonly #extraLatencyMs: number;
 
@@ -45,6 +65,8 @@ export class FaultInjector {
   set(fault: ContactServiceFault): void {
     this.#fault = fault;
     this.#statusesLeft = fault.kind === 'status' ? (fault.times ?? Number.POSITIVE_INFINITY) : 0;
+    this.#intermittentCalls = 0;
+    this.#random = fault.kind === 'intermittent' && fault.seed !== undefined ? seededRandom(fault.seed) : Math.random;
     if (fault.kind === 'drop') this.dropConnections();
   }
 
@@ -81,9 +103,18 @@ export class FaultInjector {
     const fault = this.#fault;
     await sleep(this.#extraLatencyMs + (fault.kind === 'delay' ? fault.ms : 0), cancelled);
     if (cancelled.aborted) return { kind: 'cancelled' };
+    if (fault.kind === 'intermittent') return this.#intermittent(fault);
     if (fault.kind !== 'status' || this.#statusesLeft <= 0) return { kind: 'answer' };
     this.#statusesLeft--;
     if (this.#statusesLeft === 0 && this.#fault === fault) this.#fault = { kind: 'none' };
     return { kind: 'status', status: { code: fault.code, details: fault.details ?? `injected fault: status ${status[fault.code]}` } };
+  }
+
+  #intermittent(fault: Extract<ContactServiceFault, { kind: 'intermittent' }>): FaultOutcome {
+    this.#intermittentCalls++;
+    const nth = fault.every !== undefined && fault.every > 0 && this.#intermittentCalls % fault.every === 0;
+    const drawn = fault.probability !== undefined && this.#random() < fault.probability;
+    if (!nth && !drawn) return { kind: 'answer' };
+    return { kind: 'status', status: { code: fault.code, details: fault.details ?? `injected intermittent fault: status ${status[fault.code]}` } };
   }
 }
