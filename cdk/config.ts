@@ -1,0 +1,258 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+import { DISCOVERY_SCHEMES, MESH_DEFAULTS, type DiscoveryScheme } from '../shared/config/mesh-config.js';
+import { ConfigError } from '../shared/errors.js';
+import { arn, bool, BrokenRule, integer, list, oneOf, quote, spiffeId, text, type ContextField } from './context-fields.js';
+
+/**
+ * Every knob of the CDK app, one CDK context key each (`cdk.json` → `context`, or
+ * `cdk synth -c key=value`). The keys without a default describe the mesh this app deploys into
+ * and must be given; `cdk.json` carries example values for them.
+ */
+export interface AppConfig {
+  /** Stack names: `<stackPrefix>` (functions, API, queue, alarms) and `<stackPrefix>-data` (the table). */
+  stackPrefix: string;
+  /** Target account and region; default `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`, else environment-agnostic. */
+  account?: string;
+  region?: string;
+  /** Physical name of the entitlements table; CloudFormation generates one when unset. */
+  entitlementsTableName?: string;
+  /** Name of the on-call CloudWatch dashboard; default `<stackPrefix>-on-call`. */
+  dashboardName: string;
+
+  /** The mesh's VPC, imported by attributes (no lookup, so synth needs no account). */
+  vpcId: string;
+  availabilityZones: string[];
+  /** The subnets the functions run in, one per availability zone, with a route to AWS APIs. */
+  privateSubnetIds: string[];
+
+  /** The secret SPIRE's `aws_secretsmanager` SVIDStore writes the functions' SVID to: ARN or name, one of them. */
+  svidSecretArn?: string;
+  svidSecretName?: string;
+  /** The customer-managed KMS key of that secret, when it has one. */
+  svidSecretKmsKeyArn?: string;
+  /** The Stripe webhook signing secret(s): ARN or name, one of them. */
+  webhookSigningSecretArn?: string;
+  webhookSigningSecretName?: string;
+  webhookSigningSecretKmsKeyArn?: string;
+
+  /** The mesh's Cloud Map namespace, imported by attributes. */
+  namespaceName: string;
+  namespaceId: string;
+  namespaceArn: string;
+  /** The functions' own SPIFFE ID (`SERVICE_MESH_SPIFFE_ID`). */
+  spiffeId: string;
+  discoveryScheme: DiscoveryScheme;
+  mtlsEnabled: boolean;
+  /** The contact-service (`EXTERNAL_SERVICES_CONTACT_SERVICE_*`). */
+  contactServiceName: string;
+  contactServiceSpiffeId: string;
+  /** Static `host:port`, the last discovery fallback; none when unset. */
+  contactServiceAddress?: string;
+  contactServiceTimeoutSeconds: number;
+  /** The breaker of every mesh service (`CIRCUIT_BREAKER_*`). */
+  circuitBreakerFailureThreshold: number;
+  circuitBreakerSuccessThreshold: number;
+  circuitBreakerTimeoutSeconds: number;
+  circuitBreakerHalfOpenMaxCalls: number;
+
+  /** `POWERTOOLS_LOG_LEVEL` of every function. */
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Retention of the functions' and the API's log groups. */
+  logRetentionDays: RetentionDays;
+  paymentWebhookMemoryMb: number;
+  paymentWebhookTimeoutSeconds: number;
+  grantEntitlementsMemoryMb: number;
+  grantEntitlementsTimeoutSeconds: number;
+  getUserInfoMemoryMb: number;
+  getUserInfoTimeoutSeconds: number;
+  meshHealthMemoryMb: number;
+  meshHealthTimeoutSeconds: number;
+  /** How often mesh-health probes the mesh; also the period of the alarms on what it reports. */
+  meshHealthScheduleMinutes: number;
+
+  /** The entitlement queue's event source: records per batch, and how long to gather them. */
+  queueBatchSize: number;
+  queueMaxBatchingWindowSeconds: number;
+  /** Receives before a record moves to the dead-letter queue. */
+  queueMaxReceiveCount: number;
+
+  /** Throttling of the HTTP API's stage: steady requests per second, and burst. */
+  apiThrottleRateLimit: number;
+  apiThrottleBurstLimit: number;
+
+  /** Where alarms notify: an existing SNS topic, or an email address for a new topic; neither means no action. */
+  alarmTopicArn?: string;
+  alarmEmail?: string;
+  /** The SVID alarm fires when `svid_expiry_seconds` falls below this. */
+  svidExpiryAlarmSeconds: number;
+}
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+
+/** Every default, declared once; the mesh's own defaults come from the mesh layer's. */
+export const APP_CONFIG_DEFAULTS = {
+  stackPrefix: 'PaymentFunctions',
+  spiffeId: 'spiffe://jia.app/payment-functions',
+  discoveryScheme: MESH_DEFAULTS.discovery.scheme,
+  mtlsEnabled: MESH_DEFAULTS.mtlsEnabled,
+  contactServiceName: 'contact-service',
+  contactServiceSpiffeId: 'spiffe://jia.app/contact-service',
+  contactServiceTimeoutSeconds: 5,
+  circuitBreakerFailureThreshold: MESH_DEFAULTS.circuitBreaker.failureThreshold,
+  circuitBreakerSuccessThreshold: MESH_DEFAULTS.circuitBreaker.successThreshold,
+  circuitBreakerTimeoutSeconds: MESH_DEFAULTS.circuitBreaker.timeoutSeconds,
+  circuitBreakerHalfOpenMaxCalls: MESH_DEFAULTS.circuitBreaker.halfOpenMaxCalls,
+  logLevel: 'INFO',
+  logRetentionDays: RetentionDays.ONE_MONTH,
+  paymentWebhookMemoryMb: 256,
+  paymentWebhookTimeoutSeconds: 10,
+  grantEntitlementsMemoryMb: 512,
+  grantEntitlementsTimeoutSeconds: 60,
+  getUserInfoMemoryMb: 512,
+  getUserInfoTimeoutSeconds: 10,
+  meshHealthMemoryMb: 256,
+  meshHealthTimeoutSeconds: 30,
+  meshHealthScheduleMinutes: 5,
+  queueBatchSize: 10,
+  queueMaxBatchingWindowSeconds: 1,
+  queueMaxReceiveCount: 5,
+  apiThrottleRateLimit: 50,
+  apiThrottleBurstLimit: 100,
+  svidExpiryAlarmSeconds: 86_400,
+} as const satisfies Partial<AppConfig>;
+
+const MEMORY = integer(128, 10_240);
+const TIMEOUT = integer(1, 900);
+const NAME = text(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, dots, dashes and underscores');
+const SECRET_NAME = text(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a secrets manager secret name');
+
+/** How each key is read. */
+const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>> } = {
+  stackPrefix: text(/^[A-Za-z][A-Za-z0-9-]{0,100}$/, 'a stack name prefix of letters, digits and dashes'),
+  account: text(/^\d{12}$/, 'a 12-digit account id'),
+  region: text(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region name such as eu-west-1'),
+  entitlementsTableName: text(/^[A-Za-z0-9_.-]{3,255}$/, 'a dynamodb table name'),
+  dashboardName: text(/^[A-Za-z0-9_-]{1,255}$/, 'a dashboard name of letters, digits, dashes and underscores'),
+  vpcId: text(/^vpc-[0-9a-f]{8,17}$/, 'a vpc id (vpc-…)'),
+  availabilityZones: list(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'availability zone names'),
+  privateSubnetIds: list(/^subnet-[0-9a-f]{8,17}$/, 'subnet ids'),
+  svidSecretArn: arn('secretsmanager'),
+  svidSecretName: SECRET_NAME,
+  svidSecretKmsKeyArn: arn('kms'),
+  webhookSigningSecretArn: arn('secretsmanager'),
+  webhookSigningSecretName: SECRET_NAME,
+  webhookSigningSecretKmsKeyArn: arn('kms'),
+  namespaceName: text(/^[!-~]{1,1024}$/, 'a cloud map namespace name'),
+  namespaceId: text(/^ns-[a-z0-9]{16}$/, 'a cloud map namespace id (ns-…)'),
+  namespaceArn: arn('servicediscovery'),
+  spiffeId,
+  discoveryScheme: oneOf(DISCOVERY_SCHEMES),
+  mtlsEnabled: bool,
+  contactServiceName: NAME,
+  contactServiceSpiffeId: spiffeId,
+  contactServiceAddress: text(/^(\[[0-9A-Fa-f:.]+\]|[^:[\]\s]+):\d{1,5}$/, 'host:port or [ipv6]:port'),
+  contactServiceTimeoutSeconds: TIMEOUT,
+  circuitBreakerFailureThreshold: integer(1, 1000),
+  circuitBreakerSuccessThreshold: integer(1, 1000),
+  circuitBreakerTimeoutSeconds: integer(1, 3600),
+  circuitBreakerHalfOpenMaxCalls: integer(1, 1000),
+  logLevel: oneOf(LOG_LEVELS),
+  logRetentionDays: oneOf(Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number')),
+  paymentWebhookMemoryMb: MEMORY,
+  paymentWebhookTimeoutSeconds: TIMEOUT,
+  grantEntitlementsMemoryMb: MEMORY,
+  grantEntitlementsTimeoutSeconds: TIMEOUT,
+  getUserInfoMemoryMb: MEMORY,
+  // API Gateway's HTTP API gives up on an integration after 30 s.
+  getUserInfoTimeoutSeconds: integer(1, 30),
+  meshHealthMemoryMb: MEMORY,
+  meshHealthTimeoutSeconds: TIMEOUT,
+  meshHealthScheduleMinutes: integer(1, 1440),
+  queueBatchSize: integer(1, 10_000),
+  queueMaxBatchingWindowSeconds: integer(0, 300),
+  queueMaxReceiveCount: integer(1, 1000),
+  apiThrottleRateLimit: integer(1, 100_000),
+  apiThrottleBurstLimit: integer(1, 5_000),
+  alarmTopicArn: arn('sns'),
+  alarmEmail: text(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'),
+  svidExpiryAlarmSeconds: integer(60),
+};
+
+/** Every context key the app reads. */
+export const APP_CONFIG_KEYS = Object.keys(FIELDS) as readonly (keyof AppConfig)[];
+
+/** The keys that describe the target mesh: no default can be right for them. */
+export const REQUIRED_KEYS: ReadonlySet<keyof AppConfig> = new Set([
+  'vpcId',
+  'availabilityZones',
+  'privateSubnetIds',
+  'namespaceName',
+  'namespaceId',
+  'namespaceArn',
+] as const);
+
+/**
+ * Reads the app's configuration from CDK context, defaults applied; `account` and `region` fall
+ * back to what the CDK CLI puts in `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`.
+ *
+ * @throws {ConfigError} `CONFIG_INVALID` listing every missing or invalid key with its value and
+ *   the rule it broke, e.g. `context vpcId must be a vpc id (vpc-…), got "default"`.
+ */
+export function appConfigFromContext(node: Node, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const issues: string[] = [];
+  const values: Record<string, unknown> = {
+    ...APP_CONFIG_DEFAULTS,
+    account: env.CDK_DEFAULT_ACCOUNT,
+    region: env.CDK_DEFAULT_REGION,
+  };
+  for (const [key, read] of Object.entries(FIELDS) as [keyof AppConfig, ContextField<unknown>][]) {
+    const raw: unknown = node.tryGetContext(key);
+    if (raw === undefined || raw === null || raw === '') {
+      if (REQUIRED_KEYS.has(key)) issues.push(`context ${key} must be set`);
+      continue;
+    }
+    const value = read(raw);
+    if (value instanceof BrokenRule) issues.push(`context ${key} ${value.rule}, got ${quote(raw)}`);
+    else values[key] = value;
+  }
+  const config = values as unknown as AppConfig;
+  config.dashboardName ??= `${config.stackPrefix}-on-call`;
+  if (issues.length === 0) issues.push(...crossFieldIssues(config));
+  if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', `invalid cdk context: ${issues.join('; ')}`);
+  return config;
+}
+
+/** The rules that span keys. */
+function crossFieldIssues(config: AppConfig): string[] {
+  const issues: string[] = [];
+  const exactlyOne = (a: keyof AppConfig, b: keyof AppConfig) => {
+    if ((config[a] === undefined) === (config[b] === undefined)) issues.push(`context must set exactly one of ${a} and ${b}`);
+  };
+  exactlyOne('svidSecretArn', 'svidSecretName');
+  exactlyOne('webhookSigningSecretArn', 'webhookSigningSecretName');
+  if (config.alarmTopicArn !== undefined && config.alarmEmail !== undefined) {
+    issues.push('context may set only one of alarmTopicArn and alarmEmail');
+  }
+  if (config.privateSubnetIds.length % config.availabilityZones.length !== 0) {
+    issues.push(
+      `context privateSubnetIds must hold the same number of subnets in each of the ${config.availabilityZones.length} availability zones, got ${config.privateSubnetIds.length}`,
+    );
+  }
+  const namespaceRegion = config.namespaceArn.split(':')[3];
+  if (config.region !== undefined && namespaceRegion !== config.region) {
+    issues.push(`context namespaceArn must be in the region the functions deploy to (${config.region}), got ${quote(config.namespaceArn)}`);
+  }
+  const elsewhere = config.availabilityZones.filter((zone) => config.region !== undefined && zone.slice(0, -1) !== config.region);
+  if (elsewhere.length > 0) {
+    issues.push(`context availabilityZones must be zones of ${config.region}, got ${quote(elsewhere)}`);
+  }
+  if (!config.namespaceArn.endsWith(`:namespace/${config.namespaceId}`)) {
+    issues.push(`context namespaceArn must be the arn of namespaceId ${quote(config.namespaceId)}, got ${quote(config.namespaceArn)}`);
+  }
+  // Lambda's own rule for SQS event sources.
+  if (config.queueBatchSize > 10 && config.queueMaxBatchingWindowSeconds < 1) {
+    issues.push(`context queueMaxBatchingWindowSeconds must be at least 1 when queueBatchSize is above 10, got ${config.queueMaxBatchingWindowSeconds}`);
+  }
+  return issues;
+}

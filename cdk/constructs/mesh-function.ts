@@ -1,0 +1,236 @@
+import { fileURLToPath } from 'node:url';
+import { Arn, ArnFormat, Stack, Validations, type Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
+import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { INamespace } from 'aws-cdk-lib/aws-servicediscovery';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { CircuitBreakerConfig } from '../../shared/config/mesh-config.js';
+import { DEFAULT_METRICS_NAMESPACE } from '../../shared/observability/metric-names.js';
+
+/** The checkout's root: entries, the lock file and tsconfig.json are found from here. */
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * esbuild turns the CommonJS inside dependencies (grpc-js, Powertools' own) into ESM, but a
+ * `require()` of a Node built-in has no ESM equivalent; this gives the bundle a real `require`.
+ * The import is aliased so it cannot collide with a bundled module's own `createRequire`.
+ */
+const REQUIRE_SHIM =
+  "import { createRequire as __meshFunctionCreateRequire } from 'node:module'; const require = __meshFunctionCreateRequire(import.meta.url);";
+
+export interface MeshFunctionProps {
+  /** The handler file relative to the project root, e.g. `functions/grant-entitlements/handler.ts`; it exports `handler`. */
+  readonly entry: string;
+  /** `POWERTOOLS_SERVICE_NAME`: the `service` of its log lines and the dimension of its own metrics. */
+  readonly serviceName: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetention: RetentionDays;
+  /** `POWERTOOLS_LOG_LEVEL`. */
+  readonly logLevel: string;
+  /** The mesh's VPC and the security group the function's network interfaces get. */
+  readonly vpc: IVpc;
+  readonly securityGroup: ISecurityGroup;
+  /** Present when the function calls mesh services: its identity, discovery and call policy. */
+  readonly mesh?: MeshMembership;
+}
+
+/** What a function needs to call mesh services. */
+export interface MeshMembership {
+  /** `SERVICE_MESH_SPIFFE_ID`: the ID the function's SVID carries. */
+  readonly spiffeId: string;
+  /** The secret SPIRE keeps the SVID in (`SVID_SECRET_ID`); referenced, never created here. */
+  readonly svidSecret: ISecret;
+  /** `SERVICE_MESH_DISCOVERY_NAMESPACE`: the Cloud Map namespace, also the DNS domain. */
+  readonly namespace: INamespace;
+  readonly discoveryScheme: string;
+  readonly mtlsEnabled: boolean;
+  readonly circuitBreaker: CircuitBreakerConfig;
+  readonly services: readonly MeshServiceTarget[];
+}
+
+/** One mesh service the function calls (`EXTERNAL_SERVICES_<key>_*`). */
+export interface MeshServiceTarget {
+  /** The `<key>` of its variables, e.g. `CONTACT_SERVICE`. */
+  readonly key: string;
+  /** Its Cloud Map service name and DNS label, e.g. `contact-service`. */
+  readonly name: string;
+  /** The SPIFFE ID its server certificate must carry. */
+  readonly spiffeId: string;
+  /** Static `host:port`, the last discovery fallback. */
+  readonly address?: string;
+  readonly timeoutSeconds: number;
+}
+
+/** How much of a table a function may touch. */
+export type TableAccess = 'read' | 'readWrite';
+
+/**
+ * The house Lambda function: Node.js 24 on arm64, X-Ray active, its own log group, an ESM bundle
+ * built locally by esbuild (minified, with source maps), running in the mesh's VPC.
+ *
+ * Permissions and configuration travel together: every `use…` method grants exactly what the
+ * function needs on one resource and sets the environment variable that names it, so a function
+ * can never hold a grant it cannot find, nor a name it may not use.
+ */
+export class MeshFunction extends NodejsFunction {
+  readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: MeshFunctionProps) {
+    // The log group is a sibling: it must exist before `super()`, and `this` cannot own it yet.
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
+    super(scope, id, {
+      entry: `${PROJECT_ROOT}${props.entry}`,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      vpc: props.vpc,
+      securityGroups: [props.securityGroup],
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: REQUIRE_SHIM,
+        minify: true,
+        // Named functions (middy's, the mesh layer's) stay readable in stack traces and X-Ray.
+        keepNames: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        // Ship the SDK versions the tests ran against, not whatever the runtime carries today.
+        bundleAwsSDK: true,
+        forceDockerBundling: false,
+      },
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    this.serviceName = props.serviceName;
+
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'AWS-maintained minimum for writing the function\'s logs; the log group itself is the function\'s own.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'AWS-maintained minimum for the network interfaces a function in a VPC needs; those EC2 actions support no resource scoping.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+      },
+    );
+
+    if (props.mesh) this.#joinMesh(props.mesh);
+  }
+
+  /**
+   * Lets the function read `secret` (`secretsmanager:GetSecretValue` on exactly its ARN, and
+   * `kms:Decrypt` through Secrets Manager when it has its own key) and names it in `variable`.
+   * A secret referenced by name matches as `<name>-??????`, the suffix Secrets Manager appends.
+   */
+  useSecret(secret: ISecret, variable: string): Grant {
+    this.addEnvironment(variable, secret.secretFullArn ?? secret.secretName);
+    const grant = Grant.addToPrincipal({
+      grantee: this,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+    });
+    if (secret.encryptionKey) {
+      const { region } = Arn.split(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME);
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [secret.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region ?? Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
+    return grant;
+  }
+
+  /** Lets the function read (or read and write) the items of `table` and names it in `variable`. */
+  useTable(table: ITable, variable: string, access: TableAccess): Grant {
+    this.addEnvironment(variable, table.tableName);
+    return access === 'read' ? table.grantReadData(this) : table.grantReadWriteData(this);
+  }
+
+  /** Lets the function send to `queue` and puts its URL in `variable`. */
+  useQueue(queue: IQueue, variable: string): Grant {
+    this.addEnvironment(variable, queue.queueUrl);
+    return queue.grantSendMessages(this);
+  }
+
+  /** The mesh's environment, the SVID secret, and discovery of exactly the services it calls. */
+  #joinMesh(mesh: MeshMembership): void {
+    const environment: Record<string, string> = {
+      SERVICE_MESH_ENABLED: 'true',
+      SERVICE_MESH_SPIFFE_ID: mesh.spiffeId,
+      SERVICE_MESH_DISCOVERY_NAMESPACE: mesh.namespace.namespaceName,
+      SERVICE_MESH_DISCOVERY_SCHEME: mesh.discoveryScheme,
+      MTLS_ENABLED: String(mesh.mtlsEnabled),
+      CIRCUIT_BREAKER_FAILURE_THRESHOLD: String(mesh.circuitBreaker.failureThreshold),
+      CIRCUIT_BREAKER_SUCCESS_THRESHOLD: String(mesh.circuitBreaker.successThreshold),
+      CIRCUIT_BREAKER_TIMEOUT_SECONDS: String(mesh.circuitBreaker.timeoutSeconds),
+      CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS: String(mesh.circuitBreaker.halfOpenMaxCalls),
+    };
+    for (const service of mesh.services) {
+      const prefix = `EXTERNAL_SERVICES_${service.key}_`;
+      environment[`${prefix}NAME`] = service.name;
+      environment[`${prefix}SPIFFE_ID`] = service.spiffeId;
+      environment[`${prefix}TIMEOUT_SECONDS`] = String(service.timeoutSeconds);
+      if (service.address !== undefined) environment[`${prefix}ADDRESS`] = service.address;
+    }
+    for (const [name, value] of Object.entries(environment)) this.addEnvironment(name, value);
+    this.useSecret(mesh.svidSecret, 'SVID_SECRET_ID');
+    this.#allowDiscovery(mesh.namespace, mesh.services.map((s) => s.name));
+  }
+
+  /**
+   * `DiscoverInstances` (and its cheap `…Revision` check) of the named services in one namespace.
+   * Per the Service Authorization Reference both actions authorise against the namespace and the
+   * service, and take the condition keys `servicediscovery:NamespaceName` and `…:ServiceName`
+   * (`servicediscovery:NamespaceArn` exists only for `CreateService`). The namespace's ARN is exact;
+   * services are addressed by generated IDs the mesh does not publish, so the service ARN is a
+   * wildcard inside the namespace's account and region, and the names are pinned by condition.
+   */
+  #allowDiscovery(namespace: INamespace, serviceNames: readonly string[]): void {
+    const { partition, region, account } = Arn.split(namespace.namespaceArn, ArnFormat.SLASH_RESOURCE_NAME);
+    const services = `arn:${partition}:servicediscovery:${region}:${account}:service/*`;
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['servicediscovery:DiscoverInstances', 'servicediscovery:DiscoverInstancesRevision'],
+        resources: [namespace.namespaceArn, services],
+        conditions: {
+          StringEquals: {
+            'servicediscovery:NamespaceName': namespace.namespaceName,
+            'servicediscovery:ServiceName': [...serviceNames],
+          },
+        },
+      }),
+    );
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${services}]`,
+      reason:
+        'Cloud Map service ARNs carry generated IDs the mesh does not publish; the wildcard stays inside the namespace\'s account and region and the condition pins namespace and service names.',
+    });
+  }
+}

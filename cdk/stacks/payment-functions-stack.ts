@@ -1,0 +1,265 @@
+import { ArnFormat, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { PrivateDnsNamespace } from 'aws-cdk-lib/aws-servicediscovery';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { AppConfig } from '../config.js';
+import { MeshFunction, type MeshMembership } from '../constructs/mesh-function.js';
+import { OnCallDashboard } from '../constructs/on-call-dashboard.js';
+import { PaymentAlarms } from '../constructs/payment-alarms.js';
+
+export interface PaymentFunctionsStackProps extends StackProps {
+  readonly config: AppConfig;
+  /** The entitlements table, owned by the data stack. */
+  readonly table: ITable;
+}
+
+/**
+ * AWS recommends an SQS visibility timeout of at least six times the consumer's timeout (plus its
+ * batching window), so a batch Lambda retries after throttling is not delivered twice meanwhile.
+ */
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** Everything stateless: the four functions and what triggers them, the queue, alarms and dashboard. */
+export class PaymentFunctionsStack extends Stack {
+  readonly api: HttpApi;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly functions: Readonly<Record<'paymentWebhook' | 'grantEntitlements' | 'getUserInfo' | 'meshHealth', MeshFunction>>;
+  readonly alarms: PaymentAlarms;
+
+  constructor(scope: Construct, id: string, props: PaymentFunctionsStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const vpc = Vpc.fromVpcAttributes(this, 'MeshVpc', {
+      vpcId: config.vpcId,
+      availabilityZones: config.availabilityZones,
+      privateSubnetIds: config.privateSubnetIds,
+    });
+    Validations.of(vpc).acknowledge({
+      id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      reason: 'Lambda placement needs subnet ids only; nothing here reads or changes the mesh VPC\'s routes.',
+    });
+    const securityGroup = new SecurityGroup(this, 'FunctionsSecurityGroup', {
+      vpc,
+      description: 'payment-functions Lambdas: no inbound; outbound to AWS APIs and mesh services',
+      allowAllOutbound: true,
+    });
+    const common = { vpc, securityGroup, logRetention: config.logRetentionDays, logLevel: config.logLevel };
+    const mesh: MeshMembership = {
+      spiffeId: config.spiffeId,
+      svidSecret: importSecret(this, 'SvidSecret', config.svidSecretArn, config.svidSecretName, config.svidSecretKmsKeyArn),
+      namespace: PrivateDnsNamespace.fromPrivateDnsNamespaceAttributes(this, 'MeshNamespace', {
+        namespaceName: config.namespaceName,
+        namespaceId: config.namespaceId,
+        namespaceArn: config.namespaceArn,
+      }),
+      discoveryScheme: config.discoveryScheme,
+      mtlsEnabled: config.mtlsEnabled,
+      circuitBreaker: {
+        failureThreshold: config.circuitBreakerFailureThreshold,
+        successThreshold: config.circuitBreakerSuccessThreshold,
+        timeoutSeconds: config.circuitBreakerTimeoutSeconds,
+        halfOpenMaxCalls: config.circuitBreakerHalfOpenMaxCalls,
+      },
+      services: [
+        {
+          key: 'CONTACT_SERVICE',
+          name: config.contactServiceName,
+          spiffeId: config.contactServiceSpiffeId,
+          timeoutSeconds: config.contactServiceTimeoutSeconds,
+          ...(config.contactServiceAddress === undefined ? {} : { address: config.contactServiceAddress }),
+        },
+      ],
+    };
+
+    // Webhook → queue → grant-entitlements.
+    const grantEntitlements = new MeshFunction(this, 'GrantEntitlements', {
+      entry: 'functions/grant-entitlements/handler.ts',
+      serviceName: 'grant-entitlements',
+      description: 'Grants or revokes entitlements for every member of the purchaser\'s family',
+      memorySize: config.grantEntitlementsMemoryMb,
+      timeout: Duration.seconds(config.grantEntitlementsTimeoutSeconds),
+      mesh,
+      ...common,
+    });
+    const batchingWindow = Duration.seconds(config.queueMaxBatchingWindowSeconds);
+    this.deadLetterQueue = new Queue(this, 'EntitlementDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, 'EntitlementQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(
+        VISIBILITY_TIMEOUT_FACTOR * config.grantEntitlementsTimeoutSeconds + batchingWindow.toSeconds(),
+      ),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.queueMaxReceiveCount },
+    });
+    grantEntitlements.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: config.queueBatchSize,
+        maxBatchingWindow: batchingWindow,
+        reportBatchItemFailures: true,
+      }),
+    );
+    grantEntitlements.useTable(props.table, 'ENTITLEMENTS_TABLE', 'readWrite');
+
+    // The webhook never calls the mesh: a mesh outage must not slow Stripe's delivery down.
+    const paymentWebhook = new MeshFunction(this, 'PaymentWebhook', {
+      entry: 'functions/payment-webhook/handler.ts',
+      serviceName: 'payment-webhook',
+      description: 'Verifies Stripe payment webhooks and queues entitlement commands',
+      memorySize: config.paymentWebhookMemoryMb,
+      timeout: Duration.seconds(config.paymentWebhookTimeoutSeconds),
+      ...common,
+    });
+    paymentWebhook.useQueue(this.queue, 'QUEUE_URL');
+    paymentWebhook.useSecret(
+      importSecret(
+        this,
+        'WebhookSigningSecret',
+        config.webhookSigningSecretArn,
+        config.webhookSigningSecretName,
+        config.webhookSigningSecretKmsKeyArn,
+      ),
+      'WEBHOOK_SIGNING_SECRET_ID',
+    );
+
+    const getUserInfo = new MeshFunction(this, 'GetUserInfo', {
+      entry: 'functions/get-user-info/handler.ts',
+      serviceName: 'get-user-info',
+      description: 'Serves a user\'s contact info and entitlements',
+      memorySize: config.getUserInfoMemoryMb,
+      timeout: Duration.seconds(config.getUserInfoTimeoutSeconds),
+      mesh,
+      ...common,
+    });
+    getUserInfo.useTable(props.table, 'ENTITLEMENTS_TABLE', 'read');
+
+    const meshHealth = new MeshFunction(this, 'MeshHealth', {
+      entry: 'functions/mesh-health/handler.ts',
+      serviceName: 'mesh-health',
+      description: 'Probes every mesh service and reports service_up, breaker state and SVID expiry',
+      memorySize: config.meshHealthMemoryMb,
+      timeout: Duration.seconds(config.meshHealthTimeoutSeconds),
+      mesh,
+      ...common,
+    });
+    const meshHealthInterval = Duration.minutes(config.meshHealthScheduleMinutes);
+    // The next scheduled run is the retry: a repeated probe would only double-count.
+    meshHealth.configureAsyncInvoke({ retryAttempts: 0 });
+    new Rule(this, 'MeshHealthSchedule', {
+      description: 'Runs mesh-health',
+      schedule: Schedule.rate(meshHealthInterval),
+      targets: [new LambdaFunction(meshHealth, { retryAttempts: 0 })],
+    });
+
+    this.api = this.#httpApi(config, paymentWebhook, getUserInfo);
+    this.functions = { paymentWebhook, grantEntitlements, getUserInfo, meshHealth };
+
+    this.alarms = new PaymentAlarms(this, 'Alarms', {
+      deadLetterQueue: this.deadLetterQueue,
+      functions: Object.values(this.functions),
+      meshHealthInterval,
+      svidExpiryThresholdSeconds: config.svidExpiryAlarmSeconds,
+      ...alarmAction(this, config),
+    });
+    new OnCallDashboard(this, 'OnCall', {
+      dashboardName: config.dashboardName,
+      api: this.api,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      webhook: paymentWebhook,
+      functions: Object.values(this.functions),
+      alarms: this.alarms.all,
+      svidExpiryThresholdSeconds: config.svidExpiryAlarmSeconds,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'FunctionsSecurityGroupId', {
+      value: securityGroup.securityGroupId,
+      description: 'Allow this group in the mesh services\' ingress rules',
+    });
+  }
+
+  /** `POST /webhooks/payments` (Stripe signs it; no AWS auth) and `GET /users/{userId}` (IAM). */
+  #httpApi(config: AppConfig, paymentWebhook: MeshFunction, getUserInfo: MeshFunction): HttpApi {
+    const api = new HttpApi(this, 'PaymentApi', {
+      description: 'payment-functions: Stripe webhooks and user info',
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'PaymentApiAccessLogs', { retention: config.logRetentionDays });
+    new HttpStage(this, 'PaymentApiDefaultStage', {
+      httpApi: api,
+      autoDeploy: true,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
+      throttle: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
+      // Per-route Count, 4xx, 5xx and latency for the dashboard.
+      detailedMetricsEnabled: true,
+    });
+    const [webhookRoute] = api.addRoutes({
+      path: '/webhooks/payments',
+      methods: [HttpMethod.POST],
+      integration: new HttpLambdaIntegration('PaymentWebhookIntegration', paymentWebhook),
+    });
+    api.addRoutes({
+      path: '/users/{userId}',
+      methods: [HttpMethod.GET],
+      integration: new HttpLambdaIntegration('GetUserInfoIntegration', getUserInfo),
+      authorizer: new HttpIamAuthorizer(),
+    });
+    if (webhookRoute) {
+      Validations.of(webhookRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Stripe cannot sign requests with SigV4 or present a token; every webhook is authenticated by its Stripe-Signature (HMAC-SHA256 over the raw body, with a timestamp tolerance) before anything is queued, and the stage is throttled.',
+      });
+    }
+    return api;
+  }
+}
+
+/**
+ * A secret SPIRE (or whoever manages the Stripe secret) owns, referenced by its complete ARN or
+ * by name, with its customer-managed key when it has one.
+ */
+function importSecret(scope: Construct, id: string, arn?: string, name?: string, kmsKeyArn?: string): ISecret {
+  const encryptionKey = kmsKeyArn === undefined ? undefined : Key.fromKeyArn(scope, `${id}Key`, kmsKeyArn);
+  if (arn !== undefined) return Secret.fromSecretAttributes(scope, id, { secretCompleteArn: arn, encryptionKey });
+  const partialArn = Stack.of(scope).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: name,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  return Secret.fromSecretAttributes(scope, id, { secretPartialArn: partialArn, encryptionKey });
+}
+
+/** The alarm action: the configured topic, a new topic mailing `alarmEmail`, or none. */
+function alarmAction(scope: Construct, config: AppConfig): { action?: SnsAction } {
+  let topic: ITopic | undefined;
+  if (config.alarmTopicArn !== undefined) {
+    topic = Topic.fromTopicArn(scope, 'AlarmTopic', config.alarmTopicArn);
+  } else if (config.alarmEmail !== undefined) {
+    const created = new Topic(scope, 'AlarmTopic', { displayName: 'payment-functions alarms', enforceSSL: true });
+    created.addSubscription(new EmailSubscription(config.alarmEmail));
+    topic = created;
+  }
+  return topic === undefined ? {} : { action: new SnsAction(topic) };
+}

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { APP_CONFIG_DEFAULTS, APP_CONFIG_KEYS, appConfigFromContext, REQUIRED_KEYS, type AppConfig } from '../../cdk/config.js';
+import { ConfigError } from '../../shared/errors.js';
+import { TEST_CONTEXT } from './synth-fixture.js';
+
+/** Reads the config from `context` (test context plus overrides; `undefined` removes a key). */
+function configOf(context: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): AppConfig {
+  const merged = Object.fromEntries(Object.entries({ ...TEST_CONTEXT, ...context }).filter(([, v]) => v !== undefined));
+  return appConfigFromContext(new App({ context: merged }).node, env);
+}
+
+/** The issues one ConfigError lists; fails the test when reading does not throw one. */
+function issuesOf(context: Record<string, unknown>): string[] {
+  try {
+    configOf(context);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    expect(error.code).toBe('CONFIG_INVALID');
+    return error.message.replace(/^invalid cdk context: /, '').split('; ');
+  }
+  throw new Error('expected appConfigFromContext to throw a ConfigError');
+}
+
+describe('appConfigFromContext', () => {
+  it('applies every default when only the mesh is described', () => {
+    const config = configOf({ account: undefined, region: undefined, alarmTopicArn: undefined });
+    expect(config).toMatchObject(APP_CONFIG_DEFAULTS);
+    expect(config.dashboardName).toBe('PaymentFunctions-on-call');
+    expect(config.account).toBeUndefined();
+  });
+
+  it('reads numbers, lists and booleans given as strings on the command line', () => {
+    const config = configOf({
+      queueBatchSize: '20',
+      mtlsEnabled: 'false',
+      availabilityZones: 'eu-central-1a, eu-central-1b',
+      logRetentionDays: '14',
+    });
+    expect(config).toMatchObject({ queueBatchSize: 20, mtlsEnabled: false, availabilityZones: ['eu-central-1a', 'eu-central-1b'], logRetentionDays: 14 });
+  });
+
+  it('takes account and region from CDK_DEFAULT_* when the context names none', () => {
+    const config = configOf({ account: undefined, region: undefined }, { CDK_DEFAULT_ACCOUNT: '210987654321', CDK_DEFAULT_REGION: 'eu-central-1' });
+    expect(config).toMatchObject({ account: '210987654321', region: 'eu-central-1' });
+  });
+
+  it('names every missing mesh key at once', () => {
+    const missing = Object.fromEntries([...REQUIRED_KEYS].map((key) => [key, undefined]));
+    expect(issuesOf(missing)).toEqual([...REQUIRED_KEYS].map((key) => `context ${key} must be set`));
+  });
+
+  it('names the key, the rule and the value of an invalid value', () => {
+    expect(issuesOf({ vpcId: 'default', grantEntitlementsMemoryMb: 64 })).toEqual([
+      'context vpcId must be a vpc id (vpc-…), got "default"',
+      'context grantEntitlementsMemoryMb must be an integer from 128 to 10240, got 64',
+    ]);
+  });
+
+  it('rejects a SPIFFE ID the functions would reject at init', () => {
+    expect(issuesOf({ contactServiceSpiffeId: 'spiffe://jia.app/contact-service/' })).toEqual([
+      'context contactServiceSpiffeId must be a SPIFFE ID (path cannot have a trailing slash), got "spiffe://jia.app/contact-service/"',
+    ]);
+  });
+
+  it('rejects a log retention CloudWatch does not offer', () => {
+    expect(issuesOf({ logRetentionDays: 31 })[0]).toMatch(/^context logRetentionDays must be one of 1, 3, 5, 7, 14, 30, .*got 31$/);
+  });
+
+  it('requires exactly one of svidSecretArn and svidSecretName', () => {
+    expect(issuesOf({ svidSecretName: 'spire/svid' })).toEqual(['context must set exactly one of svidSecretArn and svidSecretName']);
+    expect(issuesOf({ svidSecretArn: undefined })).toEqual(['context must set exactly one of svidSecretArn and svidSecretName']);
+  });
+
+  it('requires exactly one of webhookSigningSecretArn and webhookSigningSecretName', () => {
+    expect(issuesOf({ webhookSigningSecretName: undefined })).toEqual([
+      'context must set exactly one of webhookSigningSecretArn and webhookSigningSecretName',
+    ]);
+  });
+
+  it('accepts an alarm topic or an alarm email, not both', () => {
+    expect(issuesOf({ alarmEmail: 'oncall@example.com' })).toEqual(['context may set only one of alarmTopicArn and alarmEmail']);
+  });
+
+  it('rejects a namespace ARN that is not the namespace id\'s', () => {
+    expect(issuesOf({ namespaceId: 'ns-zzzzzzzzzzzzzzzz' })).toEqual([
+      `context namespaceArn must be the arn of namespaceId "ns-zzzzzzzzzzzzzzzz", got "${TEST_CONTEXT.namespaceArn}"`,
+    ]);
+  });
+
+  it('rejects a namespace in another region than the functions\'', () => {
+    expect(issuesOf({ region: 'us-east-1', availabilityZones: ['us-east-1a', 'us-east-1b'] })).toEqual([
+      `context namespaceArn must be in the region the functions deploy to (us-east-1), got "${TEST_CONTEXT.namespaceArn}"`,
+    ]);
+  });
+
+  it('rejects availability zones of another region', () => {
+    expect(issuesOf({ availabilityZones: ['eu-central-1a', 'eu-west-1b'] })).toEqual([
+      'context availabilityZones must be zones of eu-central-1, got ["eu-west-1b"]',
+    ]);
+  });
+
+  it('rejects subnets that do not spread evenly over the availability zones', () => {
+    expect(issuesOf({ privateSubnetIds: ['subnet-0123456789abcdef1'] })).toEqual([
+      'context privateSubnetIds must hold the same number of subnets in each of the 2 availability zones, got 1',
+    ]);
+  });
+
+  it('requires a batching window for batches above 10 records, as Lambda does', () => {
+    expect(issuesOf({ queueBatchSize: 11, queueMaxBatchingWindowSeconds: 0 })).toEqual([
+      'context queueMaxBatchingWindowSeconds must be at least 1 when queueBatchSize is above 10, got 0',
+    ]);
+  });
+});
+
+describe('cdk/README.md', () => {
+  const readme = readFileSync(new URL('../../cdk/README.md', import.meta.url), 'utf8');
+  const rowOf = (key: string) => readme.split('\n').find((line) => line.startsWith(`| \`${key}\` |`));
+
+  it('documents every context key', () => {
+    expect(APP_CONFIG_KEYS.filter((key) => rowOf(key) === undefined)).toEqual([]);
+  });
+
+  it('states every default as the code declares it', () => {
+    const wrong = Object.entries(APP_CONFIG_DEFAULTS).filter(([key, value]) => !rowOf(key)?.includes(`| \`${value}\` |`));
+    expect(wrong).toEqual([]);
+  });
+});
