@@ -114,6 +114,9 @@ export class MeshFunction extends NodejsFunction {
         // Ship the SDK versions the tests ran against, not whatever the runtime carries today.
         bundleAwsSDK: true,
         forceDockerBundling: false,
+        // xDS: grpc-js-xds is required at run time (not bundled), reads its Envoy protos from disk
+        // and must register into the same grpc-js the mesh layer uses, so both ship as modules.
+        ...(props.mesh?.discoveryScheme === 'xds' ? { nodeModules: ['@grpc/grpc-js', '@grpc/grpc-js-xds'] } : {}),
       },
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,

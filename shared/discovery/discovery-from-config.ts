@@ -12,9 +12,10 @@ export type DiscoveryFromConfigOptions = ServiceDiscoveryOverrides & {
 };
 
 /**
- * The discovery the configuration describes: its services, its sources in `discovery.order`
- * (`xds` is not supported by this layer and is skipped, leaving its fallbacks), its TTL, and its
- * DNS servers.
+ * The discovery the configuration describes: its services, its sources in `discovery.order`, its
+ * TTL, and its DNS servers. `xds` contributes no source here: gRPC resolves it itself (the
+ * `xds-fallback:` resolver of `xds-target.ts`), and this discovery, over the sources after it, is
+ * what that resolver falls back to.
  */
 export function discoveryFromConfig(config: MeshConfig, options: DiscoveryFromConfigOptions = {}): ServiceDiscovery {
   const { cloudMapClient, ...discoveryOptions } = options;

@@ -18,3 +18,15 @@ export {
   type StaleEvent,
 } from './service-discovery.js';
 export { StaticSource } from './static-source.js';
+export { XDS_BOOTSTRAP_VARIABLES, XdsBootstrapError, xdsBootstrapFromEnv, type XdsBootstrap, type XdsBootstrapVariable } from './xds-bootstrap.js';
+export {
+  XDS_FALLBACK_DEFAULTS,
+  XDS_FALLBACK_SCHEME,
+  XDS_RESOLUTION_BUDGET_OPTION,
+  XDS_SCHEME,
+  XdsFallbackResolver,
+  clearXdsFallbackMemory,
+  registerXdsFallbackResolver,
+} from './xds-fallback-resolver.js';
+export { registerXdsPlugin } from './xds-plugin.js';
+export { channelTargetFor, xdsTarget } from './xds-target.js';

@@ -4,7 +4,7 @@ import type { MeshConfig, ServiceConfig } from '../config/mesh-config.js';
 import { discoveryFromConfig } from '../discovery/discovery-from-config.js';
 import { registerDiscovery } from '../discovery/discovery-registry.js';
 import type { Discovery } from '../discovery/discovery.js';
-import { meshTarget } from '../discovery/mesh-resolver.js';
+import { channelTargetFor } from '../discovery/xds-target.js';
 import { ConfigError } from '../errors.js';
 import { IdentitySource } from '../identity/identity-source.js';
 import { svidFetcherFor } from '../identity/svid-fetcher.js';
@@ -56,6 +56,8 @@ export class MeshRuntime {
   readonly telemetry: MeshTelemetry;
   readonly discovery: Discovery;
   readonly #options: MeshRuntimeOptions;
+  /** `mesh:///<name>`, or `xds-fallback:///<name>` when the discovery scheme is `xds`. */
+  readonly #target: (service: string) => string;
   readonly #services = new Map<string, MeshService>();
   readonly #cleanups: (() => void)[] = [];
 
@@ -63,6 +65,8 @@ export class MeshRuntime {
    * @throws {ConfigError} `CONFIG_INVALID` when the mesh or mTLS is switched off: every mesh
    *   service only accepts mTLS from an SVID, so there is no plaintext mode to fall back to.
    * @throws {IdentityError} `IDENTITY_SOURCE_NOT_CONFIGURED` when no SVID source is configured.
+   * @throws {XdsBootstrapError} when the discovery scheme is `xds` and `GRPC_XDS_BOOTSTRAP` /
+   *   `GRPC_XDS_BOOTSTRAP_CONFIG` is missing or invalid (see `channelTargetFor`).
    */
   constructor(options: MeshRuntimeOptions) {
     if (!options.config.enabled || !options.config.mtlsEnabled) {
@@ -70,6 +74,7 @@ export class MeshRuntime {
       throw new ConfigError('CONFIG_INVALID', `${key} must be true: mesh services accept only mutual TLS between SPIFFE identities, got "false"`);
     }
     this.#options = options;
+    this.#target = channelTargetFor(options.config);
     this.config = options.config;
     this.telemetry = options.telemetry;
     if (options.identity) {
@@ -115,7 +120,7 @@ export class MeshRuntime {
     this.#cleanups.push(instrumentPolicy(policy, { ...this.telemetry, peer: () => config.spiffeId }));
     const channel = new MeshChannel({
       service: name,
-      target: meshTarget(name),
+      target: this.#target(name),
       identity: this.identity,
       authorize: config.authorize,
       ...this.#options.channel,
@@ -144,9 +149,23 @@ export class MeshRuntime {
     };
   }
 
-  /** The contact-service client for one invocation. */
-  contactClient(invocation?: Invocation, name = 'contact-service'): ContactClient {
+  /**
+   * The contact-service client for one invocation: the service configured under
+   * `EXTERNAL_SERVICES_CONTACT_SERVICE_*`, whatever mesh name `_NAME` gives it.
+   *
+   * @throws {ConfigError} `CONFIG_INVALID` when no such service is configured.
+   */
+  contactClient(invocation?: Invocation): ContactClient {
+    const name = this.#nameOfKey('CONTACT_SERVICE');
     return new ContactClient(this.service(name).channel, { executor: this.executor(name, invocation) });
+  }
+
+  #nameOfKey(key: string): string {
+    const service = Object.values(this.config.services).find((s) => s.key === key);
+    if (!service) {
+      throw new ConfigError('CONFIG_INVALID', `EXTERNAL_SERVICES_${key}_* must configure the ${key.toLowerCase().replaceAll('_', '-')}, got no such variables`);
+    }
+    return service.name;
   }
 
   /** A `grpc.health.v1` client for the service named `name`, for one invocation. */

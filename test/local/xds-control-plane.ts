@@ -1,15 +1,13 @@
 /**
- * A minimal xDS control plane for tests and the local mesh: Envoy's
+ * A minimal xDS control plane for tests: Envoy's
  * `AggregatedDiscoveryService/StreamAggregatedResources` in its state-of-the-world variant, over
  * plaintext gRPC on loopback (as a mesh's control plane is reached through the node's own
  * sidecar-less channel, `"channel_creds": [{"type": "insecure"}]`).
  *
- * Per mesh service `<name>` it serves the chain gRPC's xDS client walks (gRFC A27):
- * Listener `<name>` (an HttpConnectionManager `api_listener` naming a RouteConfiguration by RDS, or
- * carrying it inline) → RouteConfiguration `<name>-route` (virtual host `<name>`, every path to one
- * cluster) → Cluster `<name>-cluster` (type EDS over ADS, round robin) → ClusterLoadAssignment
- * `<name>-cluster` (one locality holding the service's endpoints). Resources are `Any`-packed by
- * protobufjs from their JSON form (`"@type"`), with the Envoy protos grpc-js-xds ships.
+ * Per mesh service it serves the chain gRPC's xDS client walks (gRFC A27), built by
+ * `xds-control-plane-resources.ts`: Listener → RouteConfiguration → Cluster (EDS) →
+ * ClusterLoadAssignment, `Any`-packed by protobufjs from their JSON form (`"@type"`) with the Envoy
+ * protos grpc-js-xds ships.
  *
  * ACKs and NACKs are recorded and never answered; a request naming other resources is answered
  * with them; {@link XdsControlPlane.setEndpoints} pushes a new EDS version to every stream watching
@@ -20,16 +18,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Server, ServerCredentials, loadPackageDefinition, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { XDS_TYPE_URLS, xdsResource, type UpstreamTls, type XdsResourceKind } from './xds-control-plane-resources.js';
 
-export const XDS_TYPE_URLS = {
-  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
-  routeConfiguration: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
-  clusterLoadAssignment: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
-} as const;
-type ResourceKind = keyof typeof XDS_TYPE_URLS;
-const HTTP_CONNECTION_MANAGER = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+export { XDS_TYPE_URLS } from './xds-control-plane-resources.js';
 
 export interface XdsControlPlaneOptions {
   /** Endpoints (`host:port`, IP literals) by mesh service name. */
@@ -39,8 +30,14 @@ export interface XdsControlPlaneOptions {
   port: number;
   /** How the Listener carries its routes: named and served by RDS, or inline. */
   routes: 'rds' | 'inline';
-  /** Accept streams and record requests, but never answer: a control plane that hangs. */
+  /** Accept streams and record requests, but never answer: a control plane that hangs (see {@link XdsControlPlane.setSilent}). */
   silent: boolean;
+  /**
+   * Services whose Cluster carries an `UpstreamTlsContext` (xDS-provided security): the CA
+   * certificate provider instance (declared in the client's bootstrap) and the SAN the server must
+   * present.
+   */
+  upstreamTls: Record<string, UpstreamTls>;
 }
 
 export const XDS_CONTROL_PLANE_DEFAULTS = {
@@ -48,6 +45,7 @@ export const XDS_CONTROL_PLANE_DEFAULTS = {
   port: 0,
   routes: 'rds',
   silent: false,
+  upstreamTls: {},
 } satisfies Omit<XdsControlPlaneOptions, 'services'>;
 
 /** One DiscoveryRequest as received. */
@@ -91,6 +89,7 @@ function aggregatedDiscoveryService(): ServiceDefinition {
       'envoy/config/endpoint/v3/endpoint.proto',
       'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
       'envoy/extensions/filters/http/router/v3/router.proto',
+      'envoy/extensions/transport_sockets/tls/v3/tls.proto',
     ],
     {
       keepCase: true,
@@ -113,17 +112,19 @@ function aggregatedDiscoveryService(): ServiceDefinition {
 export class XdsControlPlane {
   readonly options: XdsControlPlaneOptions;
   readonly #endpoints = new Map<string, string[]>();
-  readonly #versions: Record<ResourceKind, number> = { listener: 1, routeConfiguration: 1, cluster: 1, clusterLoadAssignment: 1 };
+  readonly #versions: Record<XdsResourceKind, number> = { listener: 1, routeConfiguration: 1, cluster: 1, clusterLoadAssignment: 1 };
   readonly #streams = new Map<AdsStream, Map<string, Subscription>>();
   readonly #requests: ReceivedRequest[] = [];
   #server: Server | undefined;
   #port: number;
   #nonces = 0;
   #streamsOpened = 0;
+  #silent: boolean;
 
   private constructor(options: XdsControlPlaneOptions) {
     this.options = options;
     this.#port = options.port;
+    this.#silent = options.silent;
     for (const [service, endpoints] of Object.entries(options.services)) this.#endpoints.set(service, [...endpoints]);
   }
 
@@ -165,11 +166,21 @@ export class XdsControlPlane {
    * A gRPC xDS bootstrap (`GRPC_XDS_BOOTSTRAP_CONFIG` or the file of `GRPC_XDS_BOOTSTRAP`) for
    * clients of this control plane.
    */
-  bootstrap(nodeId = 'payment-functions~local'): Record<string, unknown> {
+  bootstrap(extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
       xds_servers: [{ server_uri: this.address, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-      node: { id: nodeId, cluster: 'payment-functions', locality: { region: 'local', zone: 'loopback' } },
+      node: { id: 'payment-functions~local', cluster: 'payment-functions', locality: { region: 'local', zone: 'loopback' } },
+      ...extra,
     };
+  }
+
+  /** Stops (`true`) or resumes answering; resuming answers every stream's current subscriptions. */
+  setSilent(silent: boolean): void {
+    this.#silent = silent;
+    if (silent) return;
+    for (const [stream, subscriptions] of this.#streams) {
+      for (const [typeUrl, subscription] of subscriptions) if (subscription.names.length > 0) this.#respond(stream, typeUrl, subscription);
+    }
   }
 
   /** Replaces the endpoints of `service` (the only service when there is one) and pushes the new EDS version. */
@@ -240,9 +251,12 @@ export class XdsControlPlane {
       versionInfo: request.version_info,
       errorDetail: request.error_detail ? request.error_detail.message : undefined,
     });
-    if (this.options.silent) return;
     const subscription = subscriptions.get(request.type_url) ?? { names: [], nonce: '' };
     subscriptions.set(request.type_url, subscription);
+    if (this.#silent) {
+      subscription.names = names; // answered when the control plane resumes
+      return;
+    }
     // A request answering an older response is stale: the newer response is still to be answered.
     if (request.response_nonce !== '' && request.response_nonce !== subscription.nonce) return;
     const changed = names.join(',') !== subscription.names.join(',');
@@ -254,53 +268,11 @@ export class XdsControlPlane {
   }
 
   #respond(stream: AdsStream, typeUrl: string, subscription: Subscription): void {
-    const kind = (Object.keys(XDS_TYPE_URLS) as ResourceKind[]).find((k) => XDS_TYPE_URLS[k] === typeUrl);
+    const kind = (Object.keys(XDS_TYPE_URLS) as XdsResourceKind[]).find((k) => XDS_TYPE_URLS[k] === typeUrl);
     if (!kind) return; // a type this control plane does not serve
     subscription.nonce = String(++this.#nonces);
-    const resources = subscription.names.flatMap((name) => this.#resource(kind, name) ?? []);
+    const catalog = { endpoints: this.#endpoints, routes: this.options.routes, upstreamTls: this.options.upstreamTls };
+    const resources = subscription.names.flatMap((name) => xdsResource(kind, name, catalog) ?? []);
     stream.write({ version_info: String(this.#versions[kind]), type_url: typeUrl, nonce: subscription.nonce, resources });
-  }
-
-  /** The resource `name` of `kind`, `Any`-packed in JSON form, or undefined when there is none. */
-  #resource(kind: ResourceKind, name: string): Record<string, unknown> | undefined {
-    const service = [...this.#endpoints.keys()].find((s) => [s, `${s}-route`, `${s}-cluster`].includes(name));
-    if (service === undefined) return undefined;
-    const route = {
-      name: `${service}-route`,
-      virtual_hosts: [{ name: service, domains: [service], routes: [{ match: { prefix: '/' }, route: { cluster: `${service}-cluster` } }] }],
-    };
-    switch (kind) {
-      case 'listener': {
-        if (name !== service) return undefined;
-        const routes =
-          this.options.routes === 'rds' ? { rds: { config_source: { ads: {} }, route_config_name: route.name } } : { route_config: route };
-        const manager = { '@type': HTTP_CONNECTION_MANAGER, ...routes, http_filters: [{ name: 'router', typed_config: { '@type': ROUTER } }] };
-        return { '@type': XDS_TYPE_URLS.listener, name, api_listener: { api_listener: manager } };
-      }
-      case 'routeConfiguration':
-        return name === route.name ? { '@type': XDS_TYPE_URLS.routeConfiguration, ...route } : undefined;
-      case 'cluster':
-        if (name !== `${service}-cluster`) return undefined;
-        return {
-          '@type': XDS_TYPE_URLS.cluster,
-          name,
-          type: 'EDS',
-          eds_cluster_config: { eds_config: { ads: {} }, service_name: name },
-          lb_policy: 'ROUND_ROBIN',
-        };
-      case 'clusterLoadAssignment': {
-        if (name !== `${service}-cluster`) return undefined;
-        const lbEndpoints = (this.#endpoints.get(service) ?? []).map((address) => {
-          const at = address.lastIndexOf(':');
-          const socketAddress = { address: address.slice(0, at).replace(/^\[|\]$/g, ''), port_value: Number(address.slice(at + 1)) };
-          return { endpoint: { address: { socket_address: socketAddress } }, health_status: 'HEALTHY' };
-        });
-        return {
-          '@type': XDS_TYPE_URLS.clusterLoadAssignment,
-          cluster_name: name,
-          endpoints: [{ locality: { region: 'local', zone: 'loopback' }, load_balancing_weight: { value: 1 }, lb_endpoints: lbEndpoints }],
-        };
-      }
-    }
   }
 }

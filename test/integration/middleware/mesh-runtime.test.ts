@@ -198,6 +198,15 @@ describe('MeshRuntime configuration', () => {
     );
   });
 
+  it('finds the contact-service by its variables whatever mesh name it is given', async () => {
+    const runtime = newRuntime({ EXTERNAL_SERVICES_CONTACT_SERVICE_NAME: 'contacts-v2' });
+
+    const user = await runtime.contactClient(lambdaContext()).getUserInfo('user-3');
+
+    expect(user.id).toBe('user-3');
+    expect(runtime.service('contacts-v2').policy.state).toBe('closed');
+  });
+
   it('names the configured services when asked for an unknown one', () => {
     const runtime = newRuntime();
 
