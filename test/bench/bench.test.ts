@@ -1,0 +1,25 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { BENCH_FIGURE_KEYS } from './report.js';
+
+// The harness only: a --quick run's figures mean nothing, and speed goals live in the benchmark
+// itself (`npm run bench`), never in tests.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
+
+describe('npm run bench', () => {
+  it('prints every figure as a finite number in the JSON object on its last line (--quick --json)', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/bench/run-bench.ts', '--quick', '--json'], {
+      cwd: ROOT,
+      timeout: 90_000,
+    });
+
+    const lines = stdout.trim().split('\n');
+    const figures = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+    expect(lines).toHaveLength(1);
+    expect(Object.keys(figures).sort()).toEqual([...BENCH_FIGURE_KEYS].sort());
+    for (const key of BENCH_FIGURE_KEYS) expect(Number.isFinite(figures[key]), key).toBe(true);
+  }, 90_000);
+});

@@ -1,0 +1,119 @@
+/**
+ * Everything the benchmark runs, bundled the way the CDK stack bundles the functions (`cdk/constructs/mesh-function.ts`: ESM, node24, `module` before `main`, a real
+ * `require` for bundled CommonJS, minified, names kept, linked source maps, the AWS SDK included):
+ * the functions and the bare client (the size and cold-start figures), the cold-start runner,
+ * and the phases, so that warm figures too are taken on code as Lambda loads it, with no
+ * TypeScript loader in the process. Sizes are of the `.mjs` a Lambda loads, without its map.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The banner of `mesh-function.ts`: bundled CommonJS can `require()` Node built-ins. */
+const REQUIRE_SHIM =
+  "import { createRequire as __meshFunctionCreateRequire } from 'node:module'; const require = __meshFunctionCreateRequire(import.meta.url);";
+
+/** The Lambda handlers bundled for the size and cold-start figures, relative to the project root. */
+export const HANDLER_ENTRIES = {
+  'bare-client': 'test/bench/bare-handler.ts',
+  'bench-function': 'test/bench/mesh-handler.ts',
+  'get-user-info': 'functions/get-user-info/handler.ts',
+  'grant-entitlements': 'functions/grant-entitlements/handler.ts',
+  'mesh-health': 'functions/mesh-health/handler.ts',
+  'payment-webhook': 'functions/payment-webhook/handler.ts',
+} as const;
+
+export type BundleName = keyof typeof HANDLER_ENTRIES;
+
+/** The deployed functions (the bundle-size figure); the other handlers are the benchmark's own. */
+export const FUNCTION_BUNDLES = ['get-user-info', 'grant-entitlements', 'mesh-health', 'payment-webhook'] as const satisfies readonly BundleName[];
+
+/** The phases (`phases/<name>.ts`), each run in a process of its own. */
+export const PHASES = ['warm', 'fanout', 'breaker', 'steady-state', 'discovery-ttl'] as const;
+
+export type PhaseName = (typeof PHASES)[number];
+
+export interface Bundle {
+  name: BundleName;
+  /** Absolute path of the `.mjs`. */
+  path: string;
+  bytes: number;
+  /** Bytes in the bundle by package (`zod`, `@grpc/grpc-js`, `shared`, …), largest first. */
+  byPackage: [string, number][];
+}
+
+export interface BuiltBundles {
+  handlers: Record<BundleName, Bundle>;
+  runner: string;
+  /** The `.mjs` of each phase. */
+  phases: Record<PhaseName, string>;
+}
+
+function packageOf(input: string): string {
+  const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+  if (inModules) return inModules[1]!;
+  return input.split('/')[0] ?? input;
+}
+
+function bundleOf(name: BundleName, path: string, output: Metafile['outputs'][string]): Bundle {
+  const byPackage = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const key = packageOf(input);
+    byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
+  }
+  return { name, path, bytes: statSync(path).size, byPackage: [...byPackage].sort((a, b) => b[1] - a[1]) };
+}
+
+const AS_CDK = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: { js: REQUIRE_SHIM },
+  minify: true,
+  keepNames: true,
+  outExtension: { '.js': '.mjs' },
+  metafile: true,
+  logLevel: 'error',
+} satisfies BuildOptions;
+
+/**
+ * Bundles every entry into `dir` (`<name>.mjs`, `phase-<name>.mjs`, `cold-start-runner.mjs`). The
+ * handlers get linked source maps as CDK writes them (`--enable-source-maps` loads them at a cold
+ * start) unless `sourceMaps` is false; a map adds one `sourceMappingURL` comment to a bundle's
+ * size. The phases share chunks and carry no maps: nothing reads them, and maps double
+ * esbuild's time.
+ */
+export async function buildBundles(dir: string, opts: { sourceMaps: boolean } = { sourceMaps: true }): Promise<BuiltBundles> {
+  const names = Object.keys(HANDLER_ENTRIES) as BundleName[];
+  const phaseEntries = Object.fromEntries(PHASES.map((phase) => [`phase-${phase}`, `test/bench/phases/${phase}.ts`]));
+  const builds = await Promise.all([
+    build({
+      ...AS_CDK,
+      absWorkingDir: PROJECT_ROOT,
+      outdir: dir,
+      entryPoints: HANDLER_ENTRIES,
+      ...(opts.sourceMaps ? { sourcemap: 'linked', sourcesContent: false } : {}),
+    }),
+    build({
+      ...AS_CDK,
+      absWorkingDir: PROJECT_ROOT,
+      outdir: dir,
+      entryPoints: { ...phaseEntries, 'cold-start-runner': 'test/bench/cold-start-runner.ts' },
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+    }),
+  ]);
+  const outputs = builds.flatMap((result) => Object.entries(result.metafile.outputs)).filter(([path]) => path.endsWith('.mjs'));
+  const pathOf = (name: string) => join(dir, `${name}.mjs`);
+  const outputOf = (name: string) => outputs.find(([path]) => path.endsWith(`/${name}.mjs`))![1];
+  return {
+    handlers: Object.fromEntries(names.map((name) => [name, bundleOf(name, pathOf(name), outputOf(name))])) as Record<BundleName, Bundle>,
+    runner: pathOf('cold-start-runner'),
+    phases: Object.fromEntries(PHASES.map((phase) => [phase, pathOf(`phase-${phase}`)])) as Record<PhaseName, string>,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * What Lambda hands a handler, for the benchmark's invocations: a context whose remaining time
+ * counts down, and the SQS batch event of one entitlement command. Kept here rather than taken
+ * from `test/fixtures` so that the bundled phases carry none of the fixtures' servers.
+ */
+import type { Context, SQSEvent } from 'aws-lambda';
+import type { EntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
+
+/** A Lambda context for request `requestId` with `remainingMs` left (as `lambdaContext()` of the fixtures). */
+export function invocationContext(requestId: string, remainingMs = 30_000): Context {
+  const endsAt = Date.now() + remainingMs;
+  return {
+    awsRequestId: requestId,
+    functionName: 'bench-function',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-function',
+    memoryLimitInMB: '256',
+    logGroupName: '/aws/lambda/bench-function',
+    logStreamName: 'stream',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, endsAt - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+let sequence = 0;
+
+/** The SQS event of one record carrying `command`, as the event source mapping delivers it. */
+export function sqsEventOf(command: EntitlementCommand): SQSEvent {
+  sequence++;
+  const now = String(Date.now());
+  return {
+    Records: [
+      {
+        messageId: `bench-${sequence}`,
+        receiptHandle: `rh-${sequence}`,
+        body: JSON.stringify(command),
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'bench', ApproximateFirstReceiveTimestamp: now },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:entitlement-commands',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  };
+}
+
+/** A grant for `purchaserId`'s family, created at `eventCreated` (a fresh event id each time). */
+export function grantCommand(purchaserId: string, entitlement: string, eventCreated: number): EntitlementCommand {
+  sequence++;
+  return {
+    action: 'grant',
+    eventId: `evt_bench${sequence}${Math.random().toString(36).slice(2, 10)}`,
+    eventType: 'checkout.session.completed',
+    eventCreated,
+    purchaserId,
+    entitlement,
+  };
+}

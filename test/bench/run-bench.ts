@@ -1,0 +1,136 @@
+/**
+ * `npm run bench`: the mesh layer measured side by side against a bare @grpc/grpc-js client, on
+ * loopback, with the servers in a process of their own (`contact-server.ts`).
+ *
+ *   npm run bench                 full run (about 2–3 minutes on 2 cores), table then JSON
+ *   npm run bench -- --quick      a short sanity run: every figure, none of them meaningful
+ *   npm run bench -- --json       only the JSON line
+ *
+ * Every comparison is a ratio measured within one run, the two sides interleaved (alternating
+ * batches, alternating which goes first), and reported as the median over rounds: a noisy
+ * machine slows both sides alike, and the ratio stays honest. The last line of stdout is always
+ * one JSON object with the figures (see {@link BenchFigures}).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { functionEnvironment, startBenchServer, type BenchServerInfo } from './bench-server.js';
+import { buildBundles, FUNCTION_BUNDLES, type BuiltBundles } from './bundles.js';
+import { coldStart, type ColdStart } from './cold-start.js';
+import { describeMachine } from './machine.js';
+import { spawnPhase, type PhaseOptions } from './phase.js';
+import type { BreakerResult } from './phases/breaker.js';
+import type { DiscoveryTtlResult } from './phases/discovery-ttl.js';
+import type { FanoutResult } from './phases/fanout.js';
+import type { SteadyStateResult } from './phases/steady-state.js';
+import type { WarmResult } from './phases/warm.js';
+import { benchFigures, renderReport, type ColdStartFigure, type Measurements } from './report.js';
+import { median } from './stats.js';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const jsonOnly = args.has('--json');
+const startedAt = performance.now();
+const progress = (message: string) => {
+  if (!jsonOnly) process.stderr.write(`bench [${((performance.now() - startedAt) / 1000).toFixed(1)} s]: ${message}\n`);
+};
+
+/**
+ * Cold starts of `bundle` and of the bare client's bundle, in pairs whose order alternates; the
+ * figure is the median of the pairs' ratios.
+ */
+async function coldStarts(runner: string, bundle: string, bare: string, env: Record<string, string>, pairs: number): Promise<ColdStartFigure> {
+  const event = { userId: 'user-1' };
+  const sides = { function: [] as ColdStart[], bare: [] as ColdStart[] };
+  const ratios: number[] = [];
+  for (let pair = 0; pair < pairs; pair++) {
+    const functionFirst = pair % 2 === 0;
+    const first = await coldStart(runner, functionFirst ? bundle : bare, event, env);
+    const second = await coldStart(runner, functionFirst ? bare : bundle, event, env);
+    const [fn, reference] = functionFirst ? [first, second] : [second, first];
+    sides.function.push(fn);
+    sides.bare.push(reference);
+    ratios.push(fn.wallMs / reference.wallMs);
+  }
+  const summary = (runs: ColdStart[]) => ({
+    wallMs: median(runs.map((r) => r.wallMs)),
+    initMs: median(runs.map((r) => r.initMs)),
+    firstCallMs: median(runs.map((r) => r.firstCallMs)),
+  });
+  return { pairs, ratio: median(ratios), function: summary(sides.function), bare: summary(sides.bare) };
+}
+
+/**
+ * Runs every measurement. A full run takes them one after the other, so that none disturbs
+ * another; `--quick` runs them side by side (its figures only need to exist).
+ */
+async function measure(info: BenchServerInfo, built: BuiltBundles): Promise<Measurements> {
+  const options: PhaseOptions = { info, quick };
+  const deployed = functionEnvironment(info);
+  const { handlers, runner, phases } = built;
+  const results: Partial<Measurements> = {
+    bundles: { bare: handlers['bare-client'], functions: FUNCTION_BUNDLES.map((name) => handlers[name]) },
+  };
+
+  const tasks: (() => Promise<void>)[] = [
+    async () => {
+      progress('warm GetUserInfo, full stack against bare, interleaved');
+      results.warm = await spawnPhase<WarmResult>(phases.warm, deployed, options);
+    },
+    async () => {
+      progress('cold starts, interleaved with the bare client');
+      const bare = handlers['bare-client'].path;
+      const benchFunction = handlers['bench-function'].path;
+      results.cold = await coldStarts(runner, benchFunction, bare, deployed, quick ? 1 : 12);
+      if (quick) return;
+      results.coldFromFiles = await coldStarts(runner, benchFunction, bare, functionEnvironment(info, { svid: 'files', discovery: 'static' }), 5);
+      results.coldGetUserInfo = await coldStarts(runner, handlers['get-user-info'].path, bare, deployed, 5);
+    },
+    async () => {
+      progress('grant-entitlements fan-out against a sequential loop');
+      const slow = { discovery: 'static', contact: 'slow' } as const;
+      results.fanout = await spawnPhase<FanoutResult>(phases.fanout, functionEnvironment(info, slow), options);
+      if (quick) return;
+      results.fanoutLatencyStore = await spawnPhase<FanoutResult>(phases.fanout, functionEnvironment(info, { ...slow, store: 'latency' }), options);
+    },
+    async () => {
+      progress('open-breaker rejections');
+      results.breaker = await spawnPhase<BreakerResult>(phases.breaker, functionEnvironment(info, { discovery: 'static', contact: 'faulty' }), options);
+    },
+    async () => {
+      progress('steady state: AWS calls and memory over many warm invocations');
+      results.steady = await spawnPhase<SteadyStateResult>(phases['steady-state'], deployed, options);
+    },
+    async () => {
+      progress('Cloud Map calls per TTL window');
+      const ttlEnv = { ...deployed, SERVICE_MESH_DISCOVERY_TTL_SECONDS: '1' };
+      results.discoveryTtl = await spawnPhase<DiscoveryTtlResult>(phases['discovery-ttl'], ttlEnv, options);
+    },
+  ];
+  if (quick) await Promise.all(tasks.map((task) => task()));
+  else for (const task of tasks) await task();
+  return results as Measurements;
+}
+
+async function main(): Promise<void> {
+  const machineAtStart = describeMachine();
+  progress(`${quick ? 'quick' : 'full'} run on ${machineAtStart.cpus} × ${machineAtStart.cpuModel}, node ${machineAtStart.node}`);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-bundles-'));
+  progress('starting the servers; bundling as CDK does');
+  const [server, built] = await Promise.all([startBenchServer(), buildBundles(dir, { sourceMaps: !quick })]);
+  let measurements: Measurements;
+  try {
+    measurements = await measure(server.info, built);
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const figures = benchFigures(measurements);
+  if (!jsonOnly) {
+    const seconds = (performance.now() - startedAt) / 1000;
+    process.stdout.write(renderReport(measurements, figures, { quick, seconds, machine: { ...machineAtStart, loadAtEnd: describeMachine().load } }));
+  }
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+await main();
