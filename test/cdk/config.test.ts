@@ -114,8 +114,8 @@ describe('appConfigFromContext', () => {
   });
 });
 
-describe('cdk/README.md', () => {
-  const readme = readFileSync(new URL('../../cdk/README.md', import.meta.url), 'utf8');
+describe('README.md (deploying)', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const rowOf = (key: string) => readme.split('\n').find((line) => line.startsWith(`| \`${key}\` |`));
 
   it('documents every context key', () => {
