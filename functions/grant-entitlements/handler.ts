@@ -16,13 +16,15 @@ const tableName = entitlementsTableFromEnv();
 const telemetry = meshTelemetry();
 let runtime: MeshRuntime | undefined;
 let store: EntitlementStore | undefined;
-// Records of one batch run concurrently; the contact-service bulkhead bounds the calls in flight.
-const processor = new BatchProcessor(EventType.SQS);
 
 async function grantEntitlementsHandler(event: SQSEvent, context: Context & MeshContext): Promise<SQSBatchResponse> {
   store ??= new EntitlementStore({ tableName });
   const deps = { directory: context.mesh.contact, store };
   const { logger, metrics } = telemetry;
+  // One processor per invocation: it holds the batch's state, which overlapping invocations of one
+  // module (the invoke CLI, tests) must not share. Records of a batch run concurrently; the
+  // contact-service bulkhead bounds the calls in flight.
+  const processor = new BatchProcessor(EventType.SQS);
   return processPartialResponse(
     event,
     async (record: SQSRecord) => {
