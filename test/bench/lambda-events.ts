@@ -1,28 +1,14 @@
 /**
  * What Lambda hands a handler, for the benchmark's invocations: a context whose remaining time
- * counts down, and the SQS batch event of one entitlement command. Kept here rather than taken
- * from `test/fixtures` so that the bundled phases carry none of the fixtures' servers.
+ * counts down, and the SQS batch event of one entitlement command.
  */
 import type { Context, SQSEvent } from 'aws-lambda';
 import type { EntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
+import { lambdaContextOf } from '../fixtures/lambda-context.js';
 
-/** A Lambda context for request `requestId` with `remainingMs` left (as `lambdaContext()` of the fixtures). */
+/** A Lambda context for request `requestId` with `remainingMs` left. */
 export function invocationContext(requestId: string, remainingMs = 30_000): Context {
-  const endsAt = Date.now() + remainingMs;
-  return {
-    awsRequestId: requestId,
-    functionName: 'bench-function',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-function',
-    memoryLimitInMB: '256',
-    logGroupName: '/aws/lambda/bench-function',
-    logStreamName: 'stream',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => Math.max(0, endsAt - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return lambdaContextOf({ functionName: 'bench-function', awsRequestId: requestId, remainingMs });
 }
 
 let sequence = 0;

@@ -3,7 +3,7 @@
  * imported once (it reads its environment then, so set `process.env` first), and each invocation
  * gets a Lambda-shaped context whose remaining time counts down from the timeout.
  */
-import { randomUUID } from 'node:crypto';
+import { lambdaContextOf } from '../fixtures/lambda-context.js';
 import type { Context } from 'aws-lambda';
 import type { FunctionName } from './invoke-options.js';
 
@@ -27,22 +27,7 @@ export async function loadHandler(name: FunctionName): Promise<LambdaHandler> {
 
 /** A context for one invocation of `name`: a random request id, the remaining time counting down from `timeoutMs`. */
 export function invocationContext(name: FunctionName, timeoutMs: number, region = process.env.AWS_REGION ?? 'us-east-1'): Context {
-  const endsAt = Date.now() + timeoutMs;
-  const awsRequestId = randomUUID();
-  return {
-    awsRequestId,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${name}`,
-    memoryLimitInMB: '512',
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: `local/${awsRequestId}`,
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => Math.max(0, endsAt - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return lambdaContextOf({ functionName: name, remainingMs: timeoutMs, region, memoryLimitInMB: '512' });
 }
 
 /** A handler that did not answer in time, as Lambda reports it. */

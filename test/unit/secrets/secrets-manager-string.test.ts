@@ -1,46 +1,27 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretError } from '../../../shared/secrets/secret-error.js';
 import { secretsManagerString } from '../../../shared/secrets/secrets-manager-string.js';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../../fixtures/secrets-manager-endpoint.js';
 
 describe('secretsManagerString', () => {
   describe('against a loopback endpoint', () => {
-    // A stand-in Secrets Manager, so the real default client is shown to honour the endpoint override.
-    let server: Server;
-    const requests: { target: string | undefined; body: string }[] = [];
-    const saved = { ...process.env };
+    let endpoint: SecretsManagerEndpoint;
 
     beforeAll(async () => {
-      server = createServer((req, res) => {
-        let body = '';
-        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        req.on('end', () => {
-          requests.push({ target: req.headers['x-amz-target'] as string | undefined, body });
-          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-          res.end(JSON.stringify({ Name: 'webhook', SecretString: 'whsec_fromloopback' }));
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      Object.assign(process.env, {
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-      });
+      endpoint = await startSecretsManagerEndpoint();
+      endpoint.answer(200, { Name: 'webhook', SecretString: 'whsec_fromloopback' });
     });
     afterAll(async () => {
-      process.env = saved;
-      await new Promise((resolve) => server.close(resolve));
+      await endpoint.close();
     });
 
     it('honours AWS_ENDPOINT_URL_SECRETS_MANAGER with the default client', async () => {
       const value = await secretsManagerString('payments/webhook')();
 
       expect(value).toBe('whsec_fromloopback');
-      expect(requests).toEqual([{ target: 'secretsmanager.GetSecretValue', body: '{"SecretId":"payments/webhook"}' }]);
+      expect(endpoint.requests).toEqual([{ target: 'secretsmanager.GetSecretValue', body: '{"SecretId":"payments/webhook"}' }]);
     });
   });
 
