@@ -1,4 +1,6 @@
-import { status } from '@grpc/grpc-js';
+// The status enum alone: grpc-js's index is CommonJS and would bring all of grpc-js into every bundle
+// importing this module, payment-webhook's too, which uses it for metrics and never calls gRPC.
+import { Status as status } from '@grpc/grpc-js/build/src/constants.js';
 import { grpcCodeOf } from '../resilience/classify-failure.js';
 
 /** The parts of an error worth a log line: what it is and what it says; never its stack or `cause`. */

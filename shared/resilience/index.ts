@@ -14,7 +14,7 @@ export {
   type ResilienceOptions,
   type ResilienceOverrides,
 } from './options.js';
-export { createRetryPolicy, type RetryScope } from './retry-policy.js';
+export { ServiceRetries, type RetryBudget, type ServiceRetriesScope } from './retry-policy.js';
 export {
   ServicePolicy,
   type AttemptEvent,

@@ -1,11 +1,11 @@
-import { bulkhead, wrap, type BulkheadPolicy } from 'cockatiel';
+import { bulkhead, wrap, type BulkheadPolicy, type IPolicy } from 'cockatiel';
 import type { MeshCallError } from '../errors.js';
 import { breakerOutcome } from './classify-failure.js';
 import { CircuitBreaker, type BreakerStateName } from './circuit-breaker.js';
 import { callDeadline, openDeadlineSignal, systemClock, type Clock, type DeadlineSignal } from './deadline.js';
 import { resolveResilienceOptions, type ResilienceOptions, type ResilienceOverrides } from './options.js';
 import { cancelledError, noTimeLeftError, toPolicyRejection, type CallSite } from './policy-rejections.js';
-import { createRetryPolicy } from './retry-policy.js';
+import { ServiceRetries, type RetryBudget } from './retry-policy.js';
 
 /** One mesh call as the policy sees it. */
 export interface CallContext {
@@ -24,7 +24,10 @@ export interface AttemptInfo {
   deadline: Date;
   /** 1 for the first attempt, 2 for the first retry, … */
   attempt: number;
-  /** Fires at the deadline or when the caller cancels. */
+  /**
+   * Fires when the caller cancels, and at the deadline for a call that had to queue for a bulkhead
+   * slot. The attempt itself must end at `deadline` (gRPC does, given it as the call deadline).
+   */
   signal: AbortSignal;
 }
 
@@ -45,6 +48,16 @@ export interface AttemptEvent {
   outcome: 'ok' | 'error';
 }
 
+/** One call in flight: what its attempts share. */
+interface CallRun<T> extends RetryBudget {
+  readonly call: CallContext;
+  readonly attempt: (info: AttemptInfo) => Promise<T>;
+  /** Only for a call that had to queue for a bulkhead slot (see {@link ServicePolicy.execute}). */
+  readonly deadlineSignal?: DeadlineSignal;
+  attempts: number;
+  lastError?: unknown;
+}
+
 /**
  * Runs every call to one mesh service through deadline → bulkhead → retry → circuit breaker.
  *
@@ -52,12 +65,20 @@ export interface AttemptEvent {
  * invocations and one service's outage never trips another's breaker. Errors from attempts pass
  * through unchanged (the transport layer maps gRPC statuses); only the policy's own rejections are
  * `MeshCallError`s: `MESH_NO_TIME_LEFT`, `MESH_BREAKER_OPEN`, `MESH_BULKHEAD_FULL`, `MESH_CANCELLED`.
+ *
+ * Everything a call passes through is built once per service, and a call that finds a free
+ * bulkhead slot (nearly all of them) starts no timer: gRPC enforces the deadline of each attempt,
+ * and a retry is only planned when its backoff ends before the deadline. Only a call that must
+ * queue gets a timer, to stop waiting at its deadline.
  */
 export class ServicePolicy {
   readonly service: string;
   readonly options: Readonly<ResilienceOptions>;
   private readonly breaker: CircuitBreaker;
   private readonly bulkhead: BulkheadPolicy;
+  private readonly retries: ServiceRetries;
+  /** Retry outside the breaker: every attempt is counted by it, and an open breaker ends retries. */
+  private readonly retryingBreaker: IPolicy;
   private readonly stateListeners = new Set<(change: BreakerStateChange) => void>();
   private readonly attemptListeners = new Set<(event: AttemptEvent) => void>();
 
@@ -81,6 +102,8 @@ export class ServicePolicy {
     );
     this.breaker.onStateChange(({ from, to }) => notify(this.stateListeners, { service: this.service, from, to }));
     this.bulkhead = bulkhead(this.options.maxConcurrentCalls, this.options.maxQueued);
+    this.retries = new ServiceRetries(this.options, { breakerOpen: () => this.breaker.state === 'open', clock });
+    this.retryingBreaker = wrap(this.retries.policy, this.breaker);
   }
 
   /** The breaker's current state; half-open as soon as the open timeout has elapsed. */
@@ -109,99 +132,97 @@ export class ServicePolicy {
    * @throws the last attempt's own error, unchanged, when attempts ran and none succeeded.
    */
   async execute<T>(call: CallContext, attempt: (info: AttemptInfo) => Promise<T>): Promise<T> {
-    const where: CallSite = { service: this.service, method: call.method };
     const now = this.clock.now();
     const deadline = callDeadline(now, this.options, call.remainingTimeMs);
     const msLeft = deadline - now;
-    if (msLeft < this.options.minAttemptMs) throw noTimeLeftError(where, msLeft, this.options.minAttemptMs);
-    if (call.signal?.aborted) throw cancelledError(where, call.signal.reason);
+    if (msLeft < this.options.minAttemptMs) throw noTimeLeftError(this.callSite(call), msLeft, this.options.minAttemptMs);
+    if (call.signal?.aborted) throw cancelledError(this.callSite(call), call.signal.reason);
     // Fail fast before queueing for a bulkhead slot only to be rejected by the breaker behind it.
     const openRejection = this.breaker.rejectionIfOpen();
-    if (openRejection) throw toPolicyRejection(openRejection, where, this.options);
+    if (openRejection) throw toPolicyRejection(openRejection, this.callSite(call), this.options);
 
-    const deadlineSignal = openDeadlineSignal(deadline, this.clock, call.signal);
+    // A free slot is taken synchronously by `bulkhead.execute`, so nothing can take it in between.
+    const mustQueue = this.bulkhead.executionSlots === 0;
+    const run: CallRun<T> = {
+      call,
+      attempt,
+      deadline,
+      attempts: 0,
+      ...(mustQueue ? { deadlineSignal: openDeadlineSignal(deadline, this.clock, call.signal) } : {}),
+    };
     try {
-      return await this.runInBulkhead(call, attempt, deadline, deadlineSignal);
+      if (!run.deadlineSignal) return await this.bulkhead.execute(() => this.runAttempts(run), call.signal);
+      return await this.waitInBulkhead(run, run.deadlineSignal);
     } catch (error) {
-      throw toPolicyRejection(error, where, this.options);
+      throw toPolicyRejection(error, this.callSite(call), this.options);
     } finally {
-      deadlineSignal.dispose();
+      run.deadlineSignal?.dispose();
     }
   }
 
-  private runInBulkhead<T>(
-    call: CallContext,
-    attempt: (info: AttemptInfo) => Promise<T>,
-    deadline: number,
-    deadlineSignal: DeadlineSignal,
-  ): Promise<T> {
+  private callSite(call: CallContext): CallSite {
+    return { service: this.service, method: call.method };
+  }
+
+  /**
+   * cockatiel's bulkhead notices an aborted signal only when a slot frees up; a queued call must
+   * not outlive its deadline, so stop waiting as soon as the signal fires (the queue entry is then
+   * discarded unrun by cockatiel when its turn comes).
+   */
+  private waitInBulkhead<T>(run: CallRun<T>, deadlineSignal: DeadlineSignal): Promise<T> {
     const { signal } = deadlineSignal;
     let admitted = false;
-    const run = this.bulkhead.execute(() => {
+    const admittedRun = this.bulkhead.execute(() => {
       admitted = true;
-      return this.runAttempts(call, attempt, deadline, deadlineSignal);
+      return this.runAttempts(run);
     }, signal);
-    // cockatiel's bulkhead notices an aborted signal only when a slot frees up; a queued call must
-    // not outlive its deadline, so stop waiting as soon as the signal fires (the queue entry is
-    // then discarded unrun by cockatiel when its turn comes).
     return new Promise<T>((resolve, reject) => {
       const stopWaiting = (): void => {
-        if (!admitted) reject(this.notStarted(call.method, deadline, deadlineSignal));
+        if (!admitted) reject(this.notStarted(run));
       };
       signal.addEventListener('abort', stopWaiting, { once: true });
-      void run.then(resolve, reject).finally(() => signal.removeEventListener('abort', stopWaiting));
+      void admittedRun.then(resolve, reject).finally(() => signal.removeEventListener('abort', stopWaiting));
     });
   }
 
-  private runAttempts<T>(
-    call: CallContext,
-    attempt: (info: AttemptInfo) => Promise<T>,
-    deadline: number,
-    deadlineSignal: DeadlineSignal,
-  ): Promise<T> {
-    const retryPolicy = createRetryPolicy(this.options, {
-      idempotent: call.idempotent,
-      deadline,
-      breakerOpen: () => this.breaker.state === 'open',
-      clock: this.clock,
-    });
-    let attempts = 0;
-    let lastError: unknown;
-    // Retry outside the breaker: every attempt is counted by it, and an open breaker ends retries.
-    return wrap(retryPolicy, this.breaker).execute(async ({ signal }) => {
-      if (signal.aborted || deadline - this.clock.now() < this.options.minAttemptMs) {
-        throw this.notStarted(call.method, deadline, deadlineSignal, lastError);
-      }
-      attempts += 1;
-      const info: AttemptInfo = { deadline: new Date(deadline), attempt: attempts, signal };
-      const startedAt = this.clock.now();
-      try {
-        const value = await attempt(info);
-        this.emitAttempt(call.method, info.attempt, startedAt);
-        return value;
-      } catch (error) {
-        lastError = error;
-        this.emitAttempt(call.method, info.attempt, startedAt, { error });
-        throw error;
-      }
-    }, deadlineSignal.signal);
+  private runAttempts<T>(run: CallRun<T>): Promise<T> {
+    const attempts = run.call.idempotent && this.options.retry.maxAttempts > 0 ? this.retryingBreaker : this.breaker;
+    return attempts.execute(({ signal }) => this.runAttempt(run, signal), run.deadlineSignal?.signal ?? run.call.signal);
   }
 
-  private emitAttempt(method: string, attempt: number, startedAt: number, failure?: { error: unknown }): void {
-    const base = { service: this.service, method, attempt, durationMs: this.clock.now() - startedAt };
-    notify<AttemptEvent>(
-      this.attemptListeners,
-      failure ? { ...base, error: failure.error, outcome: 'error' } : { ...base, outcome: 'ok' },
-    );
+  private async runAttempt<T>(run: CallRun<T>, signal: AbortSignal): Promise<T> {
+    if (signal.aborted || run.deadline - this.clock.now() < this.options.minAttemptMs) throw this.notStarted(run, run.lastError);
+    run.attempts += 1;
+    const info: AttemptInfo = { deadline: new Date(run.deadline), attempt: run.attempts, signal };
+    const startedAt = this.clock.now();
+    try {
+      const value = await run.attempt(info);
+      this.emitAttempt(run.call.method, info.attempt, startedAt);
+      return value;
+    } catch (error) {
+      run.lastError = error;
+      this.emitAttempt(run.call.method, info.attempt, startedAt, error);
+      if (run.call.idempotent) this.retries.plan(error, run);
+      throw error;
+    }
+  }
+
+  private emitAttempt(method: string, attempt: number, startedAt: number, ...failure: [error: unknown] | []): void {
+    const durationMs = this.clock.now() - startedAt;
+    const event: AttemptEvent =
+      failure.length === 0
+        ? { service: this.service, method, attempt, durationMs, outcome: 'ok' }
+        : { service: this.service, method, attempt, durationMs, error: failure[0], outcome: 'error' };
+    notify<AttemptEvent>(this.attemptListeners, event);
   }
 
   /** Why a call stopped before (another) attempt: its deadline came too close, or the caller left. */
-  private notStarted(method: string, deadline: number, deadlineSignal: DeadlineSignal, cause?: unknown): MeshCallError {
-    const where: CallSite = { service: this.service, method };
-    const msLeft = deadline - this.clock.now();
+  private notStarted(run: CallRun<unknown>, cause?: unknown): MeshCallError {
+    const where = this.callSite(run.call);
+    const msLeft = run.deadline - this.clock.now();
     const { minAttemptMs } = this.options;
-    if (deadlineSignal.expired || msLeft < minAttemptMs) return noTimeLeftError(where, msLeft, minAttemptMs, cause);
-    return cancelledError(where, deadlineSignal.signal.reason);
+    if (run.deadlineSignal?.expired || msLeft < minAttemptMs) return noTimeLeftError(where, msLeft, minAttemptMs, cause);
+    return cancelledError(where, run.deadlineSignal?.signal.reason ?? run.call.signal?.reason);
   }
 }
 

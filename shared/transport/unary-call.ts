@@ -12,8 +12,9 @@ export type UnaryStarter<Res> = (
  * Runs one attempt of a unary call: the attempt's deadline becomes the gRPC deadline, and aborting
  * the attempt's signal (or the caller's) cancels the call, which then rejects with grpc-js's own
  * `CANCELLED` — unless the signal fired because the deadline passed (`TimeoutError`), which is
- * reported as `DEADLINE_EXCEEDED`: the policy's deadline timer and grpc-js's race by a millisecond,
- * and the caller must see the same status whichever wins. Rejects with the raw grpc-js error.
+ * reported as `DEADLINE_EXCEEDED`: the policy's deadline timer (a call that queued for a bulkhead
+ * slot has one) and grpc-js's race by a millisecond, and the caller must see the same status
+ * whichever wins. Rejects with the raw grpc-js error.
  */
 export function unaryAttempt<Res>(start: UnaryStarter<Res>, info: AttemptInfo, callerSignal?: AbortSignal): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {

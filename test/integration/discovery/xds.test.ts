@@ -117,7 +117,8 @@ describe('a MeshRuntime with SERVICE_MESH_DISCOVERY_SCHEME=xds', () => {
     expect(plane.requests.filter((r) => r.responseNonce !== '' && r.errorDetail === undefined).length).toBeGreaterThanOrEqual(4);
     expect(plane.nacks).toEqual([]);
     // Under the service's policy and telemetry, as with any other discovery.
-    expect(output.logs()).toContainEqual(expect.objectContaining({ message: 'mesh call', meshService: 'contact-service', code: 'OK', attempt: 1 }));
+    runtime.telemetry.metrics.flush();
+    expect(output.emf()).toContainEqual(expect.objectContaining({ service: 'contact-service', method: 'GetUserInfo', code: 'OK', grpc_client_requests_total: 1 }));
   });
 
   it('moves new calls to the endpoints of an EDS update', async () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { IdentityError } from '../../../shared/errors.js';
 import { IdentitySource } from '../../../shared/identity/identity-source.js';
 import { svidMaterialFromParts, type SvidMaterial } from '../../../shared/identity/svid-material.js';
-import { instrumentIdentity } from '../../../shared/observability/instrument-identity.js';
+import { instrumentIdentity, SVID_EXPIRY_SAMPLE_MS } from '../../../shared/observability/instrument-identity.js';
 import { createMeshTelemetry, type MeshTelemetry } from '../../../shared/observability/mesh-telemetry.js';
 import { findSecretsInLog } from '../../fixtures/log-audit.js';
 import { DevCa, type MintedSvid } from '../../local/dev-ca.js';
@@ -84,7 +84,7 @@ describe('instrumentIdentity', () => {
     ]);
   });
 
-  it('samples svid_expiry_seconds at every flush once an SVID is loaded', async () => {
+  it('samples svid_expiry_seconds at the first flush once an SVID is loaded', async () => {
     const source = new IdentitySource(() => Promise.resolve(material(first)), 'files in /tmp/svid');
     const now = first.notAfter.getTime() - 1_800_000;
     const stop = instrumentIdentity(source, { ...telemetry, now: () => now });
@@ -99,5 +99,27 @@ describe('instrumentIdentity', () => {
     expect(docs).toHaveLength(1);
     expect(docs[0]!._aws.CloudWatchMetrics[0]).toMatchObject({ Dimensions: [['spiffe_id']], Metrics: [{ Name: 'svid_expiry_seconds', Unit: 'Seconds' }] });
     expect(docs[0]).toMatchObject({ spiffe_id: ME, svid_expiry_seconds: 1800 });
+  });
+
+  it('samples the same SVID again only once the interval has passed, and a new SVID at once', async () => {
+    const fetches = [material(first), material(second)];
+    const source = new IdentitySource(() => Promise.resolve(fetches.shift()!), 'files in /tmp/svid');
+    let now = first.notAfter.getTime() - 3_600_000;
+    instrumentIdentity(source, { ...telemetry, now: () => now });
+    await source.current();
+
+    telemetry.metrics.flush(); // sampled
+    now += SVID_EXPIRY_SAMPLE_MS - 1;
+    telemetry.metrics.flush(); // too soon
+    now += 1;
+    telemetry.metrics.flush(); // sampled
+    await source.refresh();
+    telemetry.metrics.flush(); // a new SVID: sampled although only just sampled
+
+    expect(output.emf().map((doc) => [doc.spiffe_id, doc.svid_expiry_seconds])).toEqual([
+      [ME, 3600],
+      [ME, 3600 - SVID_EXPIRY_SAMPLE_MS / 1000],
+      [ME, Math.floor((second.notAfter.getTime() - now) / 1000)],
+    ]);
   });
 });

@@ -73,6 +73,7 @@ describe('instrumentPolicy', () => {
   });
 
   it('writes one log line per attempt with service, method, peer, code, duration, attempt and breaker state', async () => {
+    telemetry = createMeshTelemetry({ logger: { logLevel: 'DEBUG' } });
     const policy = new ServicePolicy({ service: 'contact-service', retry: { maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0 } }, clock);
     instrumentPolicy(policy, { ...telemetry, peer: () => CONTACT_ID });
     let attempts = 0;
@@ -93,8 +94,24 @@ describe('instrumentPolicy', () => {
       breakerState: 'closed',
       error: { name: 'Error', code: 'UNAVAILABLE', message: '14 UNAVAILABLE: connection refused' },
     });
-    expect(lines[1]).toMatchObject({ level: 'INFO', code: 'OK', attempt: 2, peer: CONTACT_ID, breakerState: 'closed' });
+    expect(lines[1]).toMatchObject({ level: 'DEBUG', code: 'OK', attempt: 2, peer: CONTACT_ID, breakerState: 'closed' });
     expect(lines[1]).not.toHaveProperty('error');
+  });
+
+  it('logs a successful attempt at DEBUG only: at the default INFO level a failed then successful call writes one line', async () => {
+    const policy = new ServicePolicy({ service: 'contact-service', retry: { maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0 } }, clock);
+    instrumentPolicy(policy, telemetry);
+    let attempts = 0;
+
+    await policy.execute(call, timed(15, () => (++attempts === 1 ? Promise.reject(grpcError(status.UNAVAILABLE)) : 'ok')));
+    telemetry.metrics.flush();
+
+    expect(output.logs().filter((line) => line.message === MESH_CALL_MESSAGE).map((line) => [line.level, line.code])).toEqual([['WARN', 'UNAVAILABLE']]);
+    // The success is still counted.
+    expect(output.emf().map((doc) => [doc.code, doc.grpc_client_requests_total])).toEqual([
+      ['UNAVAILABLE', 1],
+      ['OK', 1],
+    ]);
   });
 
   it('logs an application error (the service answered) at INFO', async () => {
@@ -114,7 +131,7 @@ describe('instrumentPolicy', () => {
     policy.onAttempt((event) => Object.assign(event, { peer: CONTACT_ID }));
     instrumentPolicy(policy, { ...telemetry, peer: () => 'spiffe://jia.app/configured' });
 
-    await policy.execute(call, timed(5, () => 'ok'));
+    await policy.execute(call, timed(5, () => Promise.reject(grpcError(status.NOT_FOUND)))).catch(() => {});
 
     expect(output.logs().map((line) => line.peer)).toEqual([CONTACT_ID]);
   });

@@ -140,9 +140,9 @@ describe('retries of a ServicePolicy', () => {
     // Prepare
     const policy = new ServicePolicy({ service: 'contact-service', timeoutSeconds: 1 });
     const exceeded = grpcError(status.DEADLINE_EXCEEDED);
+    // Fails at the call's deadline, as gRPC's own deadline does.
     const attempt = vi.fn(
-      ({ signal }: AttemptInfo) =>
-        new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(exceeded))),
+      ({ deadline }: AttemptInfo) => new Promise<never>((_resolve, reject) => setTimeout(() => reject(exceeded), deadline.getTime() - Date.now())),
     );
 
     // Act
