@@ -2,6 +2,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { DISCOVERY_SCHEMES, MESH_DEFAULTS, type DiscoveryScheme } from '../shared/config/mesh-config.js';
 import { ConfigError } from '../shared/errors.js';
+import { FUNCTION_BUNDLING_DEFAULTS } from './bundling/function-bundling.js';
 import { arn, bool, BrokenRule, integer, list, oneOf, quote, spiffeId, text, type ContextField } from './context-fields.js';
 
 /**
@@ -60,6 +61,8 @@ export interface AppConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   /** Retention of the functions' and the API's log groups. */
   logRetentionDays: RetentionDays;
+  /** Bundle the AWS SDK into every function instead of importing the Lambda runtime's. */
+  bundleAwsSdk: boolean;
   paymentWebhookMemoryMb: number;
   paymentWebhookTimeoutSeconds: number;
   grantEntitlementsMemoryMb: number;
@@ -105,6 +108,7 @@ export const APP_CONFIG_DEFAULTS = {
   circuitBreakerHalfOpenMaxCalls: MESH_DEFAULTS.circuitBreaker.halfOpenMaxCalls,
   logLevel: 'INFO',
   logRetentionDays: RetentionDays.ONE_MONTH,
+  bundleAwsSdk: FUNCTION_BUNDLING_DEFAULTS.bundleAwsSdk,
   paymentWebhookMemoryMb: 256,
   paymentWebhookTimeoutSeconds: 10,
   grantEntitlementsMemoryMb: 512,
@@ -159,6 +163,7 @@ const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>
   circuitBreakerHalfOpenMaxCalls: integer(1, 1000),
   logLevel: oneOf(LOG_LEVELS),
   logRetentionDays: oneOf(Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number')),
+  bundleAwsSdk: bool,
   paymentWebhookMemoryMb: MEMORY,
   paymentWebhookTimeoutSeconds: TIMEOUT,
   grantEntitlementsMemoryMb: MEMORY,

@@ -65,7 +65,7 @@ export type IdentityErrorCode =
 export class IdentityError extends MeshError<IdentityErrorCode> {}
 
 /** A configuration value that is missing or invalid; the message names the key and the value. */
-export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_FILE_UNREADABLE' | 'CONFIG_INTERPOLATION';
+export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_FILE_UNREADABLE' | 'CONFIG_FILE_UNSUPPORTED' | 'CONFIG_INTERPOLATION';
 export class ConfigError extends MeshError<ConfigErrorCode> {}
 
 /** True when `error` is a mesh-layer error carrying `code`. */

@@ -4,7 +4,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { INamespace } from 'aws-cdk-lib/aws-servicediscovery';
@@ -12,19 +12,12 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { CircuitBreakerConfig } from '../../shared/config/mesh-config.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../../shared/observability/metric-names.js';
+import { lambdaBundling, type FunctionBundlingOptions } from '../bundling/function-bundling.js';
 
 /** The checkout's root: entries, the lock file and tsconfig.json are found from here. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/**
- * esbuild turns the CommonJS inside dependencies (grpc-js, Powertools' own) into ESM, but a
- * `require()` of a Node built-in has no ESM equivalent; this gives the bundle a real `require`.
- * The import is aliased so it cannot collide with a bundled module's own `createRequire`.
- */
-const REQUIRE_SHIM =
-  "import { createRequire as __meshFunctionCreateRequire } from 'node:module'; const require = __meshFunctionCreateRequire(import.meta.url);";
-
-export interface MeshFunctionProps {
+export interface MeshFunctionProps extends FunctionBundlingOptions {
   /** The handler file relative to the project root, e.g. `functions/grant-entitlements/handler.ts`; it exports `handler`. */
   readonly entry: string;
   /** `POWERTOOLS_SERVICE_NAME`: the `service` of its log lines and the dimension of its own metrics. */
@@ -74,7 +67,8 @@ export type TableAccess = 'read' | 'readWrite';
 
 /**
  * The house Lambda function: Node.js 24 on arm64, X-Ray active, its own log group, an ESM bundle
- * built locally by esbuild (minified, with source maps), running in the mesh's VPC.
+ * built locally by esbuild as `cdk/bundling/function-bundling.ts` declares (minified, with source
+ * maps, the AWS SDK the runtime's unless `bundleAwsSdk`), running in the mesh's VPC.
  *
  * Permissions and configuration travel together: every `use…` method grants exactly what the
  * function needs on one resource and sets the environment variable that names it, so a function
@@ -100,24 +94,12 @@ export class MeshFunction extends NodejsFunction {
       logGroup,
       vpc: props.vpc,
       securityGroups: [props.securityGroup],
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: REQUIRE_SHIM,
-        minify: true,
-        // Named functions (middy's, the mesh layer's) stay readable in stack traces and X-Ray.
-        keepNames: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        // Ship the SDK versions the tests ran against, not whatever the runtime carries today.
-        bundleAwsSDK: true,
-        forceDockerBundling: false,
+      bundling: lambdaBundling({
+        bundleAwsSdk: props.bundleAwsSdk,
         // xDS: grpc-js-xds is required at run time (not bundled), reads its Envoy protos from disk
         // and must register into the same grpc-js the mesh layer uses, so both ship as modules.
         ...(props.mesh?.discoveryScheme === 'xds' ? { nodeModules: ['@grpc/grpc-js', '@grpc/grpc-js-xds'] } : {}),
-      },
+      }),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,

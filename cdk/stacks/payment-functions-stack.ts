@@ -59,7 +59,13 @@ export class PaymentFunctionsStack extends Stack {
       description: 'payment-functions Lambdas: no inbound; outbound to AWS APIs and mesh services',
       allowAllOutbound: true,
     });
-    const common = { vpc, securityGroup, logRetention: config.logRetentionDays, logLevel: config.logLevel };
+    const common = {
+      vpc,
+      securityGroup,
+      logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
+      bundleAwsSdk: config.bundleAwsSdk,
+    };
     const mesh: MeshMembership = {
       spiffeId: config.spiffeId,
       svidSecret: importSecret(this, 'SvidSecret', config.svidSecretArn, config.svidSecretName, config.svidSecretKmsKeyArn),

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { ConfigError } from '../errors.js';
 import {
   MESH_KEYS,
@@ -23,6 +24,7 @@ type Leaf = { path: string[]; value: unknown };
  * (a typo must not silently fall back to a default).
  *
  * @throws {ConfigError} `CONFIG_FILE_UNREADABLE` naming the path when it cannot be read,
+ *   `CONFIG_FILE_UNSUPPORTED` when the `yaml` package is not installed beside the code,
  *   `CONFIG_INVALID` when it is not YAML or not a mapping, `CONFIG_INTERPOLATION` naming each
  *   variable and key that could not be expanded.
  */
@@ -91,7 +93,7 @@ function readYaml(path: string): Record<string, unknown> {
     const reason = (cause as NodeJS.ErrnoException).code ?? 'read failed';
     throw new ConfigError('CONFIG_FILE_UNREADABLE', `config file cannot be read: ${path} (${reason})`, { cause });
   }
-  const doc = parseDocument(text);
+  const doc = yamlParser(path).parseDocument(text);
   const [syntaxError] = doc.errors;
   if (syntaxError !== undefined) {
     throw new ConfigError('CONFIG_INVALID', `config file ${path} is not valid YAML: ${syntaxError.message}`, {
@@ -104,6 +106,27 @@ function readYaml(path: string): Record<string, unknown> {
     throw new ConfigError('CONFIG_INVALID', `config file ${path} must hold a mapping, got ${quote(root)}`);
   }
   return root;
+}
+
+/**
+ * The `yaml` package, required on first use rather than imported. Deployed functions take their
+ * configuration from the environment (the CDK stack never sets `CONFIG_FILE`), so esbuild, which
+ * does not follow `createRequire`, leaves yaml's 117 KB out of every bundle and a cold start never
+ * compiles it. A function that does read a file must ship yaml beside its bundle.
+ *
+ * @throws {ConfigError} `CONFIG_FILE_UNSUPPORTED` naming `path` when yaml cannot be loaded.
+ */
+function yamlParser(path: string): typeof Yaml {
+  try {
+    return createRequire(import.meta.url)('yaml') as typeof Yaml;
+  } catch (cause) {
+    throw new ConfigError(
+      'CONFIG_FILE_UNSUPPORTED',
+      `CONFIG_FILE names ${path}, but reading it needs the yaml package, which this build does not include: ` +
+        'unset CONFIG_FILE and configure through environment variables, or ship yaml with the function (bundling nodeModules: ["yaml"])',
+      { cause },
+    );
+  }
 }
 
 /** Every scalar or list under `node`, with its path; `null` leaves are unset and skipped. */

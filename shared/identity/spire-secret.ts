@@ -44,7 +44,8 @@ export function svidFromSpireSecret(secret: SecretValue, secretId: string, at: D
     // The text may hold a private key: say what is wrong, never echo it.
     throw new IdentityError('IDENTITY_SECRET_MALFORMED', `secret ${secretId} is not JSON in SPIRE's svidstore format`);
   }
-  const parsed = spireSecretSchema.safeParse(json);
+  // Parsed once per refresh: zod's JIT fast path would cost more to compile than it saves.
+  const parsed = spireSecretSchema.safeParse(json, { jitless: true });
   if (!parsed.success) {
     const keys = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
     throw new IdentityError(

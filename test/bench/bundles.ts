@@ -1,20 +1,19 @@
 /**
- * Everything the benchmark runs, bundled the way the CDK stack bundles the functions (`cdk/constructs/mesh-function.ts`: ESM, node24, `module` before `main`, a real
- * `require` for bundled CommonJS, minified, names kept, linked source maps, the AWS SDK included):
- * the functions and the bare client (the size and cold-start figures), the cold-start runner,
- * and the phases, so that warm figures too are taken on code as Lambda loads it, with no
- * TypeScript loader in the process. Sizes are of the `.mjs` a Lambda loads, without its map.
+ * Everything the benchmark runs, bundled the way the CDK stack bundles the functions (both take
+ * their esbuild settings from `cdk/bundling/function-bundling.ts`, with its defaults: ESM, node24,
+ * `module` before `main`, a real `require` for bundled CommonJS, `node:http` through CommonJS,
+ * minified, names kept, linked source maps, the AWS SDK left to the runtime): the functions and
+ * the bare client (the size and cold-start figures), the cold-start runner, and the phases, so
+ * that warm figures too are taken on code as Lambda loads it, with no TypeScript loader in the
+ * process. Sizes are of the `.mjs` a Lambda loads, without its map.
  */
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { esbuildOptions } from '../../cdk/bundling/function-bundling.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The banner of `mesh-function.ts`: bundled CommonJS can `require()` Node built-ins. */
-const REQUIRE_SHIM =
-  "import { createRequire as __meshFunctionCreateRequire } from 'node:module'; const require = __meshFunctionCreateRequire(import.meta.url);";
 
 /** The Lambda handlers bundled for the size and cold-start figures, relative to the project root. */
 export const HANDLER_ENTRIES = {
@@ -67,15 +66,10 @@ function bundleOf(name: BundleName, path: string, output: Metafile['outputs'][st
   return { name, path, bytes: statSync(path).size, byPackage: [...byPackage].sort((a, b) => b[1] - a[1]) };
 }
 
+/** As deployed, without source maps (each build says whether it writes them). */
 const AS_CDK = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  mainFields: ['module', 'main'],
-  banner: { js: REQUIRE_SHIM },
-  minify: true,
-  keepNames: true,
+  ...esbuildOptions(),
+  sourcemap: false,
   outExtension: { '.js': '.mjs' },
   metafile: true,
   logLevel: 'error',
@@ -87,8 +81,16 @@ const AS_CDK = {
  * start) unless `sourceMaps` is false; a map adds one `sourceMappingURL` comment to a bundle's
  * size. The phases share chunks and carry no maps: nothing reads them, and maps double
  * esbuild's time.
+ *
+ * `dir` must be inside the project: the bundles import the AWS SDK, as Lambda's runtime provides
+ * it, from the project's `node_modules` (ES modules do not search `NODE_PATH`).
+ *
+ * @throws when `dir` is outside the project.
  */
 export async function buildBundles(dir: string, opts: { sourceMaps: boolean } = { sourceMaps: true }): Promise<BuiltBundles> {
+  if (relative(PROJECT_ROOT, dir).startsWith('..')) {
+    throw new Error(`bundles must be written inside the project to find the AWS SDK in its node_modules, got ${dir}`);
+  }
   const names = Object.keys(HANDLER_ENTRIES) as BundleName[];
   const phaseEntries = Object.fromEntries(PHASES.map((phase) => [`phase-${phase}`, `test/bench/phases/${phase}.ts`]));
   const builds = await Promise.all([
@@ -97,7 +99,7 @@ export async function buildBundles(dir: string, opts: { sourceMaps: boolean } = 
       absWorkingDir: PROJECT_ROOT,
       outdir: dir,
       entryPoints: HANDLER_ENTRIES,
-      ...(opts.sourceMaps ? { sourcemap: 'linked', sourcesContent: false } : {}),
+      ...(opts.sourceMaps ? { sourcemap: 'linked' } : {}),
     }),
     build({
       ...AS_CDK,

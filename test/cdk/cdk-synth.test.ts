@@ -2,8 +2,7 @@
 // (tsx on the project's Node 24), cdk-nag as a synthesis plugin, and real esbuild bundles. This is
 // the only test that bundles; it is the slow one.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -11,6 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'node_modules', '.bin');
+/**
+ * Where synth writes, inside the project: the bundles import the AWS SDK, which Lambda's runtime
+ * provides, and here they find it in the project's node_modules (ES modules ignore `NODE_PATH`).
+ */
+const OUTPUT_PARENT = join(ROOT, 'node_modules', '.cache');
 const HANDLERS = ['payment-webhook', 'grant-entitlements', 'get-user-info', 'mesh-health'];
 const missing = HANDLERS.map((name) => `functions/${name}/handler.ts`).filter((entry) => !existsSync(join(ROOT, entry)));
 if (missing.length > 0) {
@@ -36,7 +40,8 @@ let exit: { code: number; output: string };
 
 beforeAll(async () => {
   if (missing.length > 0) return;
-  outdir = mkdtempSync(join(tmpdir(), 'cdk-synth-'));
+  mkdirSync(OUTPUT_PARENT, { recursive: true });
+  outdir = mkdtempSync(join(OUTPUT_PARENT, 'cdk-synth-'));
   try {
     const { stdout, stderr } = await run(join(BIN, 'cdk'), ['synth', '--no-notices', '-q', '--output', outdir], {
       cwd: ROOT,
@@ -70,6 +75,23 @@ function bundleOf(fn: LambdaResource): string {
   return join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
 }
 
+/** The files a function's bundle was built from, as its source map names them. */
+function sourcesOf(fn: LambdaResource): string[] {
+  return (JSON.parse(readFileSync(join(bundleOf(fn), 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+}
+
+/**
+ * The SDK packages the functions may import from the runtime: each one is in Lambda's Node.js
+ * runtimes (stack traces of deployed functions show `/var/runtime/node_modules/@aws-sdk/lib-dynamodb`).
+ */
+const RUNTIME_SDK_PACKAGES = new Set([
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/lib-dynamodb',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-servicediscovery',
+  '@aws-sdk/client-sqs',
+]);
+
 describe.skipIf(missing.length > 0)('cdk synth from the project root', () => {
   it('exits 0, with no unacknowledged cdk-nag finding', () => {
     expect(exit.code, exit.output).toBe(0);
@@ -94,6 +116,26 @@ describe.skipIf(missing.length > 0)('cdk synth from the project root', () => {
       expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
       // Minified: far fewer lines than a readable bundle of the same size.
       expect(code.split('\n').length).toBeLessThan(code.length / 500);
+    }
+  });
+
+  it('leaves the AWS SDK to the Lambda runtime and yaml out, importing only SDK packages the runtime carries', () => {
+    for (const [service, fn] of Object.entries(functions())) {
+      const sources = sourcesOf(fn);
+      expect(sources.filter((source) => /node_modules\/(@aws-sdk|@smithy|yaml)\//.test(source)), service).toEqual([]);
+      const code = readFileSync(join(bundleOf(fn), 'index.mjs'), 'utf8');
+      const sdkImports = new Set([...code.matchAll(/from\s*"(@aws-sdk\/[^"]+)"/g)].map((match) => match[1]));
+      expect(sdkImports.size, service).toBeGreaterThan(0);
+      expect([...sdkImports].filter((name) => !RUNTIME_SDK_PACKAGES.has(name!)), service).toEqual([]);
+    }
+  });
+
+  // Its namespace would make Node load undici (see cdk/bundling/node-http.cjs); whatever a bundle
+  // needs of node:http comes through CommonJS.
+  it('never imports node:http as an ES module', () => {
+    for (const [service, fn] of Object.entries(functions())) {
+      const code = readFileSync(join(bundleOf(fn), 'index.mjs'), 'utf8');
+      expect(code, service).not.toMatch(/from\s*"node:http"/);
     }
   });
 

@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { esbuildOptions } from '../../../cdk/bundling/function-bundling.js';
 import { loadMeshConfig } from '../../../shared/config/index.js';
 import { ConfigError } from '../../../shared/errors.js';
 import { parseSpiffeId } from '../../../shared/spiffe/spiffe-id.js';
@@ -187,6 +192,39 @@ describe('loadMeshConfig rejects a bad file', () => {
     const error = configError({ CONFIG_FILE: dir });
     expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
     expect(error.message).toContain(dir);
+  });
+
+  it('fails naming CONFIG_FILE and what to do when the function is bundled without yaml', async () => {
+    // As deployed: bundled like every function and run where no node_modules holds yaml.
+    const { metafile, outputFiles } = await build({
+      ...esbuildOptions(),
+      sourcemap: false,
+      metafile: true,
+      write: false,
+      outdir: dir,
+      absWorkingDir: fileURLToPath(new URL('../../../', import.meta.url)),
+      stdin: {
+        contents: `
+          import { loadMeshConfig } from './shared/config/index.js';
+          try { loadMeshConfig({ CONFIG_FILE: process.argv[2] }); } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }`,
+        loader: 'ts',
+        resolveDir: fileURLToPath(new URL('../../../', import.meta.url)),
+      },
+    });
+    const bundle = join(dir, 'without-yaml.mjs');
+    await writeFile(bundle, outputFiles[0]!.text);
+    const path = await yamlFile(MESH_YAML);
+
+    const { stdout } = await promisify(execFile)(process.execPath, [bundle, path], { env: { PATH: process.env.PATH ?? '' } });
+
+    expect(Object.keys(metafile.inputs).filter((input) => input.includes('node_modules/yaml/'))).toEqual([]);
+    expect(JSON.parse(stdout)).toEqual({
+      name: 'ConfigError',
+      code: 'CONFIG_FILE_UNSUPPORTED',
+      message:
+        `CONFIG_FILE names ${path}, but reading it needs the yaml package, which this build does not include: ` +
+        'unset CONFIG_FILE and configure through environment variables, or ship yaml with the function (bundling nodeModules: ["yaml"])',
+    });
   });
 
   it.each([

@@ -1,0 +1,113 @@
+/**
+ * How a function is bundled, declared once. `MeshFunction` deploys these bundles and the benchmark
+ * (`test/bench/bundles.ts`) measures them, so both render their esbuild settings from here: a
+ * choice made for one and not the other would make the size and cold-start figures describe code
+ * that is never deployed.
+ */
+import { fileURLToPath } from 'node:url';
+import { OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
+
+/** What a deployment may choose about its bundles. */
+export interface FunctionBundlingOptions {
+  /**
+   * Bundle the AWS SDK (`@aws-sdk/*` and the `@smithy/*` it is built on) into each function
+   * instead of importing the SDK the Lambda runtime carries: the versions the tests ran against,
+   * at about 400 KB a function.
+   */
+  readonly bundleAwsSdk?: boolean;
+}
+
+export const FUNCTION_BUNDLING_DEFAULTS = {
+  bundleAwsSdk: false,
+} as const satisfies Required<FunctionBundlingOptions>;
+
+/**
+ * esbuild turns the CommonJS inside dependencies (grpc-js, Powertools' own) into ESM, but a
+ * `require()` of a Node built-in has no ESM equivalent; this gives the bundle a real `require`.
+ * The import is aliased so it cannot collide with a bundled module's own `createRequire`.
+ */
+export const REQUIRE_SHIM =
+  "import { createRequire as __meshFunctionCreateRequire } from 'node:module'; const require = __meshFunctionCreateRequire(import.meta.url);";
+
+/**
+ * Import paths esbuild replaces, by prefix: `node:http` with a CommonJS re-export, so that Node
+ * never builds its ESM namespace and loads undici for it (see `node-http.cjs`). Only `node:http`:
+ * an alias of `node:fs` would also catch `node:fs/promises`. The path is absolute so that it does
+ * not depend on the directory esbuild runs in (CDK runs it from the project root).
+ */
+const ALIASES: Readonly<Record<string, string>> = {
+  'node:http': fileURLToPath(new URL('./node-http.cjs', import.meta.url)),
+};
+
+/**
+ * The SDK left to the runtime, as CDK itself leaves it for Node.js 18 and later runtimes with
+ * `@aws-cdk/aws-lambda-nodejs:sdkV3ExcludeSmithyPackages` (set in cdk.json). The functions import
+ * only `client-dynamodb`, `lib-dynamodb`, `client-secrets-manager`, `client-servicediscovery` and
+ * `client-sqs`, never `@smithy/*` directly; the runtime carries all five.
+ */
+const RUNTIME_SDK_MODULES: readonly string[] = ['@aws-sdk/*', '@smithy/*'];
+
+/** The choices both renderings share. */
+const CHOICES = {
+  /** The Lambda runtime is `nodejs24.x`. */
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: REQUIRE_SHIM,
+  minify: true,
+  // Named functions (middy's, the mesh layer's) stay readable in stack traces and X-Ray.
+  keepNames: true,
+  // Linked maps (`NODE_OPTIONS=--enable-source-maps`) without the sources: they stay small.
+  sourcesContent: false,
+  aliases: ALIASES,
+};
+
+function externals(options: FunctionBundlingOptions): string[] {
+  const bundleAwsSdk = options.bundleAwsSdk ?? FUNCTION_BUNDLING_DEFAULTS.bundleAwsSdk;
+  return bundleAwsSdk ? [] : [...RUNTIME_SDK_MODULES];
+}
+
+/**
+ * The `bundling` of a `NodejsFunction`: one minified ESM file with a linked source map, built by
+ * the local esbuild (a devDependency), never in Docker. `nodeModules` are installed beside the
+ * bundle instead of bundled.
+ */
+export function lambdaBundling(options: FunctionBundlingOptions & { nodeModules?: string[] } = {}): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    target: CHOICES.target,
+    mainFields: [...CHOICES.mainFields],
+    banner: CHOICES.banner,
+    minify: CHOICES.minify,
+    keepNames: CHOICES.keepNames,
+    sourceMap: true,
+    sourceMapMode: SourceMapMode.DEFAULT,
+    sourcesContent: CHOICES.sourcesContent,
+    // Explicit rather than CDK's default, which would follow a feature flag the benchmark cannot see.
+    externalModules: externals(options),
+    esbuildArgs: Object.fromEntries(Object.entries(CHOICES.aliases).map(([from, to]) => [`--alias:${from}`, to])),
+    forceDockerBundling: false,
+    ...(options.nodeModules ? { nodeModules: options.nodeModules } : {}),
+  };
+}
+
+/**
+ * The same bundle as esbuild build options, for building it outside CDK: one ESM file per entry,
+ * with a linked source map as Lambda loads it.
+ */
+export function esbuildOptions(options: FunctionBundlingOptions = {}): BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: CHOICES.target,
+    mainFields: [...CHOICES.mainFields],
+    banner: { js: CHOICES.banner },
+    minify: CHOICES.minify,
+    keepNames: CHOICES.keepNames,
+    sourcemap: 'linked',
+    sourcesContent: CHOICES.sourcesContent,
+    external: externals(options),
+    alias: { ...CHOICES.aliases },
+  };
+}
