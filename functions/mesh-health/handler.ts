@@ -16,7 +16,7 @@ const runtimeOf = (): MeshRuntime => (runtime ??= new MeshRuntime({ config, tele
 
 async function meshHealthHandler(_event: unknown, context: Context & MeshContext): Promise<MeshHealthReport> {
   const mesh = runtimeOf();
-  const material = await mesh.identity.current();
+  const material = await mesh.currentSvid();
   const report = await checkMeshHealth({
     services: Object.keys(config.services),
     discovery: mesh.discovery,

@@ -29,7 +29,7 @@ export const meshMiddleware = (options: MeshMiddlewareOptions): MiddlewareObj<un
   const runtimeOf = typeof options.runtime === 'function' ? options.runtime : () => options.runtime as MeshRuntime;
   const meshMiddlewareBefore = async (request: { context: Context & MeshContext }): Promise<void> => {
     const runtime = runtimeOf();
-    const material = await runtime.identity.current();
+    const material = await runtime.currentSvid();
     const { context } = request;
     context.spiffe = { id: material.svid.id, expiresAt: material.svid.notAfter };
     context.mesh = {

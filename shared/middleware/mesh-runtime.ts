@@ -7,6 +7,7 @@ import type { Discovery } from '../discovery/discovery.js';
 import { channelTargetFor } from '../discovery/xds-target.js';
 import { ConfigError } from '../errors.js';
 import { IdentitySource } from '../identity/identity-source.js';
+import type { SvidMaterial } from '../identity/svid-material.js';
 import { svidFetcherFor } from '../identity/svid-fetcher.js';
 import { instrumentIdentity } from '../observability/instrument-identity.js';
 import { instrumentPolicy, recordPolicyRejection } from '../observability/instrument-policy.js';
@@ -60,6 +61,7 @@ export class MeshRuntime {
   readonly #target: (service: string) => string;
   readonly #services = new Map<string, MeshService>();
   readonly #cleanups: (() => void)[] = [];
+  #lookedUpAhead = false;
 
   /**
    * @throws {ConfigError} `CONFIG_INVALID` when the mesh or mTLS is switched off: every mesh
@@ -93,6 +95,26 @@ export class MeshRuntime {
       this.#cleanups.push(registerDiscovery(name, this.discovery));
     }
     this.#cleanups.push(instrumentIdentity(this.identity, options.telemetry));
+  }
+
+  /**
+   * The function's SVID, loaded or refreshed when due (see {@link IdentitySource.current}).
+   *
+   * At a cold start (no SVID loaded yet) it also starts resolving every configured service, so
+   * that the Secrets Manager and Cloud Map round trips overlap instead of following each other:
+   * the first call finds its addresses cached or on the way. A lookup that fails here is dropped;
+   * the call's own lookup (single flight, errors never cached) reports it. xDS resolves on its own.
+   *
+   * @throws {IdentityError} as {@link IdentitySource.current}.
+   */
+  currentSvid(): Promise<SvidMaterial> {
+    if (!this.#lookedUpAhead && this.identity.peek() === undefined) {
+      this.#lookedUpAhead = true;
+      if (this.config.discovery.scheme !== 'xds') {
+        for (const name of Object.keys(this.config.services)) this.discovery.resolve(name).catch(() => {});
+      }
+    }
+    return this.identity.current();
   }
 
   /**

@@ -9,6 +9,8 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MeshCallError } from '../../../shared/errors.js';
 import { meshMiddleware, type MeshContext } from '../../../shared/middleware/mesh-middleware.js';
+import { MockDiscovery } from '../../../shared/discovery/mock-discovery.js';
+import { IdentitySource } from '../../../shared/identity/identity-source.js';
 import { MeshRuntime } from '../../../shared/middleware/mesh-runtime.js';
 import { createMeshTelemetry } from '../../../shared/observability/mesh-telemetry.js';
 import { captureOutput, valuesOf, type CapturedOutput } from '../../fixtures/capture-output.js';
@@ -205,6 +207,32 @@ describe('MeshRuntime configuration', () => {
 
     expect(user.id).toBe('user-3');
     expect(runtime.service('contacts-v2').policy.state).toBe('closed');
+  });
+
+  it('resolves the configured services while the first SVID loads, and only at the cold start', async () => {
+    // Prepare: an SVID fetch held open, and a discovery that counts lookups.
+    const files = new MeshRuntime({ config: mesh.config(), telemetry: createMeshTelemetry() });
+    runtimes.push(files);
+    let releaseSvid!: () => void;
+    const svidHeld = new Promise<void>((resolve) => (releaseSvid = resolve));
+    const identity = new IdentitySource(async () => {
+      await svidHeld;
+      return files.identity.current();
+    }, 'held files');
+    const discovery = new MockDiscovery().register('contact-service', mesh.contact.address);
+    const runtime = new MeshRuntime({ config: mesh.config(), telemetry: createMeshTelemetry(), identity, discovery });
+    runtimes.push(runtime);
+
+    // Act
+    const first = runtime.currentSvid();
+    const lookupsWhileLoading = discovery.lookupCount('contact-service');
+    releaseSvid();
+    await first;
+    await runtime.currentSvid();
+
+    // Assess
+    expect(lookupsWhileLoading).toBe(1);
+    expect(discovery.lookupCount('contact-service')).toBe(1);
   });
 
   it('names the configured services when asked for an unknown one', () => {
