@@ -7,18 +7,20 @@ import { meshMiddleware, type MeshContext } from '../../shared/middleware/mesh-m
 import { MeshRuntime } from '../../shared/middleware/mesh-runtime.js';
 import { observabilityMiddleware } from '../../shared/middleware/observability-middleware.js';
 import { meshTelemetry } from '../../shared/observability/mesh-telemetry.js';
-import { entitlementsTableFromEnv } from '../../shared/entitlements/entitlements-table-env.js';
+import { entitlementsTableFromEnv, entitlementsWriteConcurrencyFromEnv } from '../../shared/entitlements/entitlements-table-env.js';
 import { grantRecord, PoisonedRecordError } from './grant-record.js';
 
 // Validated at init: a missing or bad setting fails the cold start with a message naming the key.
 const config = loadMeshConfig();
 const tableName = entitlementsTableFromEnv();
+const concurrency = entitlementsWriteConcurrencyFromEnv();
 const telemetry = meshTelemetry();
 let runtime: MeshRuntime | undefined;
 let store: EntitlementStore | undefined;
 
 async function grantEntitlementsHandler(event: SQSEvent, context: Context & MeshContext): Promise<SQSBatchResponse> {
-  store ??= new EntitlementStore({ tableName });
+  // One store per container: its concurrency bounds the writes of every record of a batch together.
+  store ??= new EntitlementStore(concurrency === undefined ? { tableName } : { tableName, concurrency });
   const deps = { directory: context.mesh.contact, store };
   const { logger, metrics } = telemetry;
   // One processor per invocation: it holds the batch's state, which overlapping invocations of one

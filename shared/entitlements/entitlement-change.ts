@@ -74,8 +74,17 @@ export function compareEventOrder(a: EventOrder, b: EventOrder): number {
  * @throws EntitlementStoreError `ENTITLEMENT_INVALID_CHANGE`, naming the field and its value.
  */
 export function assertValidChange(userId: unknown, change: EntitlementChange): void {
-  requireNonEmpty('user id', userId, change);
+  assertValidUserId(userId, change);
   assertValidChangeFields(change);
+}
+
+/**
+ * Checks the id of a user a change is applied to.
+ *
+ * @throws EntitlementStoreError `ENTITLEMENT_INVALID_CHANGE`, naming the value and the event.
+ */
+export function assertValidUserId(userId: unknown, change: EntitlementChange): void {
+  requireNonEmpty('user id', userId, change);
 }
 
 /**

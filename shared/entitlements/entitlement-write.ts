@@ -6,8 +6,19 @@
  * happens when no item exists or the stored event comes strictly before the new one, and never
  * when the stored event is the new one. DynamoDB evaluates the condition and the write
  * atomically per item, so two containers racing with one event get one `applied` between them.
+ *
+ * A family's writes differ only in their key, so everything else is built once per change
+ * (`prepareWrite`) and shared by its members' commands; the values are written in DynamoDB's
+ * own attribute-value form (the table holds strings and numbers only), so no marshalling runs
+ * per write. A 50-member fan-out is bound by the client's CPU per request, not by waiting.
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { ACTION_RANK, show, type ApplyOutcome, type EntitlementChange } from './entitlement-change.js';
 import { userFailure } from './entitlement-store-error.js';
 import { ENTITLEMENT_ATTRIBUTES as A } from './entitlements-table.js';
@@ -39,56 +50,68 @@ const UPDATE_EXPRESSION = {
   revoke: `${SET_EVENT} REMOVE #${A.grantedAt}`,
 } as const;
 
-/** Where a write goes. */
-export interface WriteTarget {
-  client: DynamoDBDocumentClient;
+/** One validated change, ready to be written to any member of `tableName`. */
+export interface PreparedWrite {
   tableName: string;
-  userId: string;
+  change: EntitlementChange;
+  /** The request without its `Key`: the same for every member. */
+  request: Readonly<Omit<UpdateItemCommandInput, 'Key'>>;
+}
+
+/** Builds what every member's write of `change` shares, stamped with `now` (ISO). */
+export function prepareWrite(tableName: string, change: EntitlementChange, now: string): PreparedWrite {
+  return {
+    tableName,
+    change,
+    request: {
+      TableName: tableName,
+      UpdateExpression: UPDATE_EXPRESSION[change.action],
+      ConditionExpression: IS_LATER_EVENT,
+      ExpressionAttributeNames: WRITE_NAMES,
+      ExpressionAttributeValues: {
+        ':status': { S: change.action === 'grant' ? 'granted' : 'revoked' },
+        ':eventId': { S: change.eventId },
+        ':eventCreated': { N: String(change.eventCreated) },
+        ':eventRank': { N: String(ACTION_RANK[change.action]) },
+        ':eventType': { S: change.eventType },
+        ':purchaserId': { S: change.purchaserId },
+        ':familyId': { S: change.familyId },
+        ':now': { S: now },
+      },
+      // DynamoDB hands back the item that failed the condition, at no extra cost.
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/** The key of `userId`'s item for `entitlement`, as DynamoDB takes it. */
+export function entitlementKey(userId: string, entitlement: string): Record<string, AttributeValue> {
+  return { [A.userId]: { S: userId }, [A.entitlement]: { S: entitlement } };
 }
 
 /**
- * Applies a validated `change` to `target.userId`'s entitlement, stamping it with `now` (ISO).
+ * Applies a prepared change to `userId`'s entitlement.
  *
  * @throws EntitlementStoreError `ENTITLEMENT_WRITE_FAILED` when DynamoDB fails, or when the
  *   condition failed and the item that failed it cannot be read.
  */
-export async function writeEntitlement(target: WriteTarget, change: EntitlementChange, now: string): Promise<ApplyOutcome> {
-  const { client, tableName, userId } = target;
-  const key = { [A.userId]: userId, [A.entitlement]: change.entitlement };
-  const what = `cannot ${change.action} entitlement ${show(change.entitlement)} of user ${show(userId)} for event ${change.eventId}`;
+export async function writeEntitlement(client: DynamoDBClient, write: PreparedWrite, userId: string): Promise<ApplyOutcome> {
+  const { change, tableName } = write;
+  const key = entitlementKey(userId, change.entitlement);
   try {
-    await client.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: key,
-        UpdateExpression: UPDATE_EXPRESSION[change.action],
-        ConditionExpression: IS_LATER_EVENT,
-        ExpressionAttributeNames: WRITE_NAMES,
-        ExpressionAttributeValues: {
-          ':status': change.action === 'grant' ? 'granted' : 'revoked',
-          ':eventId': change.eventId,
-          ':eventCreated': change.eventCreated,
-          ':eventRank': ACTION_RANK[change.action],
-          ':eventType': change.eventType,
-          ':purchaserId': change.purchaserId,
-          ':familyId': change.familyId,
-          ':now': now,
-        },
-        // DynamoDB hands back the item that failed the condition, at no extra cost.
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
+    await client.send(new UpdateItemCommand({ ...write.request, Key: key }));
     return 'applied';
   } catch (error) {
+    const what = () => `cannot ${change.action} entitlement ${show(change.entitlement)} of user ${show(userId)} for event ${change.eventId}`;
     // By name, not instanceof: a caller's client may come from another copy of the SDK.
     if ((error as { name?: unknown }).name !== 'ConditionalCheckFailedException') {
-      throw userFailure('ENTITLEMENT_WRITE_FAILED', what, target, error);
+      throw userFailure('ENTITLEMENT_WRITE_FAILED', what(), { tableName, userId }, error);
     }
     let stored: string;
     try {
-      stored = await storedEventId(target, key, error);
+      stored = await storedEventId(client, tableName, key, error);
     } catch (cause) {
-      throw userFailure('ENTITLEMENT_WRITE_FAILED', `${what} (its condition failed, then reading the item failed)`, target, cause);
+      throw userFailure('ENTITLEMENT_WRITE_FAILED', `${what()} (its condition failed, then reading the item failed)`, { tableName, userId }, cause);
     }
     return stored === change.eventId ? 'duplicate' : 'superseded';
   }
@@ -100,20 +123,27 @@ export async function writeEntitlement(target: WriteTarget, change: EntitlementC
  * consistent read. Between the two, a later event may have landed; `superseded` is then the
  * true answer anyway.
  */
-async function storedEventId(target: WriteTarget, key: Record<string, string>, conditionFailure: unknown): Promise<string> {
-  const returned = (conditionFailure as { Item?: Record<string, { S?: string }> }).Item?.[A.eventId]?.S;
+async function storedEventId(
+  client: DynamoDBClient,
+  tableName: string,
+  key: Record<string, AttributeValue>,
+  conditionFailure: unknown,
+): Promise<string> {
+  const returned = (conditionFailure as { Item?: Record<string, AttributeValue | undefined> }).Item?.[A.eventId]?.S;
   if (returned !== undefined) return returned;
-  const { Item } = await target.client.send(
-    new GetCommand({
-      TableName: target.tableName,
+  const { Item } = await client.send(
+    new GetItemCommand({
+      TableName: tableName,
       Key: key,
       ProjectionExpression: `#${A.eventId}`,
       ExpressionAttributeNames: { [`#${A.eventId}`]: A.eventId },
       ConsistentRead: true,
     }),
   );
-  const eventId: unknown = Item?.[A.eventId];
+  const eventId = Item?.[A.eventId]?.S;
   // The condition only fails on an existing item, and the store never deletes one: someone else did.
-  if (typeof eventId !== 'string') throw new Error(`item ${JSON.stringify(key)} vanished or has no ${A.eventId}`);
+  if (eventId === undefined) {
+    throw new Error(`item (${A.userId} ${show(key[A.userId]?.S)}, ${A.entitlement} ${show(key[A.entitlement]?.S)}) vanished or has no string ${A.eventId}`);
+  }
   return eventId;
 }

@@ -18,5 +18,6 @@ export {
   type EntitlementStoreErrorCode,
   type EntitlementStoreErrorDetails,
 } from './entitlement-store-error.js';
+export { defaultEntitlementsClient } from './entitlements-client.js';
 export { createEntitlementsTable, ENTITLEMENT_ATTRIBUTES } from './entitlements-table.js';
-export { entitlementsTableFromEnv } from './entitlements-table-env.js';
+export { entitlementsTableFromEnv, entitlementsWriteConcurrencyFromEnv } from './entitlements-table-env.js';

@@ -22,4 +22,29 @@ describe('npm run bench', () => {
     expect(Object.keys(figures).sort()).toEqual([...BENCH_FIGURE_KEYS].sort());
     for (const key of BENCH_FIGURE_KEYS) expect(Number.isFinite(figures[key]), key).toBe(true);
   }, 90_000);
+
+  it('with --only, measures those phases and reports every other figure as null, not as a number', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/bench/run-bench.ts', '--quick', '--json', '--only', 'fanout'], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
+
+    const figures = JSON.parse(stdout.trim()) as Record<string, unknown>;
+    expect(Object.keys(figures).sort()).toEqual([...BENCH_FIGURE_KEYS].sort());
+    // The bundles are built for every run, so their sizes are always measured.
+    const measured = ['fanout_speedup', 'bundle_ratio_max'];
+    for (const key of measured) expect(Number.isFinite(figures[key]), key).toBe(true);
+    for (const key of BENCH_FIGURE_KEYS.filter((k) => !measured.includes(k))) expect(figures[key], key).toBeNull();
+  }, 60_000);
+
+  it('refuses an unknown phase, naming it and the phases', async () => {
+    const failure = await run(process.execPath, ['--import', 'tsx', 'test/bench/run-bench.ts', '--only', 'fanout,warmth'], { cwd: ROOT }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+
+    expect(failure).toMatchObject({
+      code: 2,
+      stderr: 'bench: unknown phase "warmth"; phases: warm, cold, fanout, breaker, steady-state, discovery-ttl\n',
+    });
+  });
 });

@@ -12,8 +12,9 @@
  * - Secrets Manager and Cloud Map stand-ins (AWS JSON 1.1) that count their calls: the secret
  *   holds the function's SVID in SPIRE's `SecretBinary` format, Cloud Map lists the `fast`
  *   contact-service;
- * - on the same port, a latency-bound DynamoDB stand-in: `UpdateItem` answers after
- *   `BENCH_STORE_LATENCY_MS` (default 5 ms) and does nothing else.
+ * - on the same port, a latency-bound DynamoDB (`latency-store.ts`): `UpdateItem` on the
+ *   entitlements table, parsed, checked, evaluated and applied as DynamoDB does, answered after
+ *   `BENCH_STORE_LATENCY_MS` (default 5 ms).
  *
  * Writes the function's SVID as spiffe-helper files (the bare client reads the same PEMs), then
  * prints ONE line of JSON (`BenchServerInfo`) on stdout, and runs until its stdin closes
@@ -33,6 +34,7 @@ import { createEntitlementsTable } from '../../shared/entitlements/entitlements-
 import { startContactService, type ContactServiceFault, type ContactServiceHandle } from '../local/contact-service.js';
 import { DevCa, spireSecretBinary, writeSpiffeHelperFiles } from '../local/dev-ca.js';
 import { startDynalite } from '../local/dynalite.js';
+import { latencyStore } from './latency-store.js';
 import {
   CONTACT_ID,
   ENTITLEMENTS_TABLE,
@@ -45,11 +47,12 @@ import {
 
 /**
  * Secrets Manager's `GetSecretValue` and Cloud Map's `DiscoverInstances` as the AWS SDK speaks
- * them (JSON, target in `X-Amz-Target`), just enough for the function's two data-plane calls; a
- * DynamoDB `UpdateItem` that only waits; and the benchmark's own `/bench/*` requests.
+ * them (JSON, target in `X-Amz-Target`), just enough for the function's two data-plane calls; the
+ * latency-bound DynamoDB's `UpdateItem`; and the benchmark's own `/bench/*` requests.
  */
 function awsStandIn(secretBinary: Uint8Array, services: Record<ContactServiceName, ContactServiceHandle>, storeLatencyMs: number) {
-  const counts = { secretsManagerCalls: 0, cloudMapCalls: 0, latencyStoreWrites: 0 };
+  const counts = { secretsManagerCalls: 0, cloudMapCalls: 0 };
+  const store = latencyStore({ tableName: ENTITLEMENTS_TABLE, latencyMs: storeLatencyMs });
   const answer = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
     res.end(JSON.stringify(body));
@@ -57,6 +60,7 @@ function awsStandIn(secretBinary: Uint8Array, services: Record<ContactServiceNam
   const stats = (): BenchServerStats => ({
     contactCalls: { fast: services.fast.callCount, slow: services.slow.callCount, faulty: services.faulty.callCount },
     ...counts,
+    latencyStoreWrites: store.writes,
   });
   function route(req: IncomingMessage, body: string, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://bench');
@@ -93,13 +97,7 @@ function awsStandIn(secretBinary: Uint8Array, services: Record<ContactServiceNam
         InstancesRevision: 1,
       });
     }
-    if (target === 'DynamoDB_20120810.UpdateItem') {
-      // The latency-bound store: DynamoDB as Lambda sees it (a few ms a write, no throughput
-      // limit at 50 items), where dynalite is bound by its own CPU. Every write takes effect.
-      counts.latencyStoreWrites++;
-      setTimeout(() => answer(res, 200, {}), storeLatencyMs);
-      return;
-    }
+    if (target === 'DynamoDB_20120810.UpdateItem') return store.updateItem(body, res);
     answer(res, 400, { __type: 'UnknownOperationException', message: `unknown target ${target}` });
   }
   return createServer((req, res) => {

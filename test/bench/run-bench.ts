@@ -5,6 +5,10 @@
  *   npm run bench                 full run (about 2–3 minutes on 2 cores), table then JSON
  *   npm run bench -- --quick      a short sanity run: every figure, none of them meaningful
  *   npm run bench -- --json       only the JSON line
+ *   npm run bench -- --only fanout[,warm,…]
+ *                                 only these phases (see `BENCH_PHASES`), e.g. to iterate on one;
+ *                                 the others' figures are `null` in the JSON and "not measured"
+ *                                 in the table (the bundle sizes are always measured)
  *
  * Every comparison is a ratio measured within one run, the two sides interleaved (alternating
  * batches, alternating which goes first), and reported as the median over rounds: a noisy
@@ -12,7 +16,6 @@
  * one JSON object with the figures (see {@link BenchFigures}).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { functionEnvironment, startBenchServer, type BenchServerInfo } from './bench-server.js';
 import { buildBundles, FUNCTION_BUNDLES, type BuiltBundles } from './bundles.js';
@@ -24,12 +27,42 @@ import type { DiscoveryTtlResult } from './phases/discovery-ttl.js';
 import type { FanoutResult } from './phases/fanout.js';
 import type { SteadyStateResult } from './phases/steady-state.js';
 import type { WarmResult } from './phases/warm.js';
-import { benchFigures, renderReport, type ColdStartFigure, type Measurements } from './report.js';
+import { BENCH_PHASES, benchFigures, renderReport, type BenchPhase, type ColdStartFigure, type Measurements } from './report.js';
 import { median } from './stats.js';
 
-const args = new Set(process.argv.slice(2));
-const quick = args.has('--quick');
-const jsonOnly = args.has('--json');
+/**
+ * The command line: `--quick`, `--json`, and `--only <phase>[,<phase>…]` (or `--only=…`,
+ * repeatable).
+ *
+ * @throws for an unknown argument or phase, naming it and what is accepted.
+ */
+function parseBenchArgs(argv: readonly string[]): { quick: boolean; jsonOnly: boolean; phases: readonly BenchPhase[] } {
+  let quick = false;
+  let jsonOnly = false;
+  const only: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') quick = true;
+    else if (arg === '--json') jsonOnly = true;
+    else if (arg === '--only' || arg.startsWith('--only=')) {
+      const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
+      if (!value) throw new Error(`--only needs a comma-separated list of phases: ${BENCH_PHASES.join(', ')}`);
+      only.push(...value.split(',').map((phase) => phase.trim()));
+    } else throw new Error(`unknown argument ${JSON.stringify(arg)}; accepted: --quick, --json, --only <phase>[,<phase>…]`);
+  }
+  const unknown = only.filter((phase) => !(BENCH_PHASES as readonly string[]).includes(phase));
+  if (unknown.length > 0) throw new Error(`unknown phase ${unknown.map((p) => JSON.stringify(p)).join(', ')}; phases: ${BENCH_PHASES.join(', ')}`);
+  return { quick, jsonOnly, phases: only.length === 0 ? BENCH_PHASES : BENCH_PHASES.filter((phase) => only.includes(phase)) };
+}
+
+const { quick, jsonOnly, phases: selectedPhases } = (() => {
+  try {
+    return parseBenchArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+})();
 const startedAt = performance.now();
 const progress = (message: string) => {
   if (!jsonOnly) process.stderr.write(`bench [${((performance.now() - startedAt) / 1000).toFixed(1)} s]: ${message}\n`);
@@ -61,23 +94,24 @@ async function coldStarts(runner: string, bundle: string, bare: string, env: Rec
 }
 
 /**
- * Runs every measurement. A full run takes them one after the other, so that none disturbs
- * another; `--quick` runs them side by side (its figures only need to exist).
+ * Runs the selected measurements. A full run takes them one after the other, so that none
+ * disturbs another; `--quick` runs them side by side (its figures only need to exist).
  */
 async function measure(info: BenchServerInfo, built: BuiltBundles): Promise<Measurements> {
   const options: PhaseOptions = { info, quick };
   const deployed = functionEnvironment(info);
   const { handlers, runner, phases } = built;
-  const results: Partial<Measurements> = {
+  const results: Measurements = {
+    phases: selectedPhases,
     bundles: { bare: handlers['bare-client'], functions: FUNCTION_BUNDLES.map((name) => handlers[name]) },
   };
 
-  const tasks: (() => Promise<void>)[] = [
-    async () => {
+  const tasks: Record<BenchPhase, () => Promise<void>> = {
+    warm: async () => {
       progress('warm GetUserInfo, full stack against bare, interleaved');
       results.warm = await spawnPhase<WarmResult>(phases.warm, deployed, options);
     },
-    async () => {
+    cold: async () => {
       progress('cold starts, interleaved with the bare client');
       const bare = handlers['bare-client'].path;
       const benchFunction = handlers['bench-function'].path;
@@ -86,36 +120,38 @@ async function measure(info: BenchServerInfo, built: BuiltBundles): Promise<Meas
       results.coldFromFiles = await coldStarts(runner, benchFunction, bare, functionEnvironment(info, { svid: 'files', discovery: 'static' }), 5);
       results.coldGetUserInfo = await coldStarts(runner, handlers['get-user-info'].path, bare, deployed, 5);
     },
-    async () => {
+    fanout: async () => {
       progress('grant-entitlements fan-out against a sequential loop');
       const slow = { discovery: 'static', contact: 'slow' } as const;
-      results.fanout = await spawnPhase<FanoutResult>(phases.fanout, functionEnvironment(info, slow), options);
+      results.fanout = await spawnPhase<FanoutResult>(phases.fanout, functionEnvironment(info, { ...slow, store: 'latency' }), options);
       if (quick) return;
-      results.fanoutLatencyStore = await spawnPhase<FanoutResult>(phases.fanout, functionEnvironment(info, { ...slow, store: 'latency' }), options);
+      results.fanoutDynalite = await spawnPhase<FanoutResult>(phases.fanout, functionEnvironment(info, { ...slow, store: 'dynalite' }), options);
     },
-    async () => {
+    breaker: async () => {
       progress('open-breaker rejections');
       results.breaker = await spawnPhase<BreakerResult>(phases.breaker, functionEnvironment(info, { discovery: 'static', contact: 'faulty' }), options);
     },
-    async () => {
+    'steady-state': async () => {
       progress('steady state: AWS calls and memory over many warm invocations');
       results.steady = await spawnPhase<SteadyStateResult>(phases['steady-state'], deployed, options);
     },
-    async () => {
+    'discovery-ttl': async () => {
       progress('Cloud Map calls per TTL window');
       const ttlEnv = { ...deployed, SERVICE_MESH_DISCOVERY_TTL_SECONDS: '1' };
       results.discoveryTtl = await spawnPhase<DiscoveryTtlResult>(phases['discovery-ttl'], ttlEnv, options);
     },
-  ];
-  if (quick) await Promise.all(tasks.map((task) => task()));
-  else for (const task of tasks) await task();
-  return results as Measurements;
+  };
+  const selected = selectedPhases.map((phase) => tasks[phase]);
+  if (quick) await Promise.all(selected.map((task) => task()));
+  else for (const task of selected) await task();
+  return results;
 }
 
 async function main(): Promise<void> {
   const machineAtStart = describeMachine();
-  progress(`${quick ? 'quick' : 'full'} run on ${machineAtStart.cpus} × ${machineAtStart.cpuModel}, node ${machineAtStart.node}`);
-  const dir = await mkdtemp(join(tmpdir(), 'bench-bundles-'));
+  const scope = selectedPhases.length === BENCH_PHASES.length ? '' : ` of ${selectedPhases.join(', ')}`;
+  progress(`${quick ? 'quick' : 'full'} run${scope} on ${machineAtStart.cpus} × ${machineAtStart.cpuModel}, node ${machineAtStart.node}`);
+  const dir = await mkdtemp(join(import.meta.dirname, '../../node_modules/.bench-bundles-')); // the SDK is imported from node_modules
   progress('starting the servers; bundling as CDK does');
   const [server, built] = await Promise.all([startBenchServer(), buildBundles(dir, { sourceMaps: !quick })]);
   let measurements: Measurements;

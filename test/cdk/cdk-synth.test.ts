@@ -80,13 +80,9 @@ function sourcesOf(fn: LambdaResource): string[] {
   return (JSON.parse(readFileSync(join(bundleOf(fn), 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
 }
 
-/**
- * The SDK packages the functions may import from the runtime: each one is in Lambda's Node.js
- * runtimes (stack traces of deployed functions show `/var/runtime/node_modules/@aws-sdk/lib-dynamodb`).
- */
+/** The SDK packages the functions may import from the runtime: clients every Node.js runtime carries. */
 const RUNTIME_SDK_PACKAGES = new Set([
   '@aws-sdk/client-dynamodb',
-  '@aws-sdk/lib-dynamodb',
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-servicediscovery',
   '@aws-sdk/client-sqs',

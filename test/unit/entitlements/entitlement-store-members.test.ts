@@ -1,6 +1,7 @@
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ENTITLEMENT_STORE_DEFAULTS,
   EntitlementStore,
   createEntitlementsTable,
   isEntitlementStoreError,
@@ -12,7 +13,7 @@ import { change, containerClient, countInFlight, intercept, memberIds, requestOf
 let dynamo: LocalDynamo;
 let tableName: string;
 let tables = 0;
-const clients: DynamoDBDocumentClient[] = [];
+const clients: DynamoDBClient[] = [];
 
 beforeAll(async () => {
   dynamo = await startDynalite();
@@ -119,18 +120,31 @@ describe('EntitlementStore.applyToMembers', () => {
     expect(counts.maxInFlight).toBe(4);
   });
 
-  it('defaults to 10 writes in flight', async () => {
+  it('defaults to 50 writes in flight: a 50-member family in one wave', async () => {
     // Prepare
     const client = containerClient(dynamo.endpoint);
     clients.push(client);
     const store = new EntitlementStore({ tableName, client });
-    const counts = countInFlight(client);
+    const counts = countInFlight(client, 20);
 
     // Act
-    await store.applyToMembers(memberIds(40), change());
+    await store.applyToMembers(memberIds(60), change());
 
     // Assess
-    expect(counts.maxInFlight).toBe(10);
+    expect(ENTITLEMENT_STORE_DEFAULTS.concurrency).toBe(50);
+    expect(counts.maxInFlight).toBe(50);
+  });
+
+  it('stamps every member of one change with the same time', async () => {
+    // Prepare: a clock that ticks on every read.
+    const { store } = container();
+
+    // Act
+    await store.applyToMembers(memberIds(5), change());
+
+    // Assess
+    const stamps = await Promise.all(memberIds(5).map(async (member) => (await store.list(member))[0]?.updatedAt));
+    expect(new Set(stamps)).toEqual(new Set(['2025-01-01T00:00:00.000Z']));
   });
 
   it('writes every other member when one fails, then throws listing the failed one with its cause', async () => {

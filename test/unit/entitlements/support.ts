@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EntitlementChange } from '../../../shared/entitlements/index.js';
 import { LOCAL_DYNAMO_CREDENTIALS, LOCAL_DYNAMO_REGION } from '../../local/dynalite.js';
 
@@ -29,13 +28,11 @@ export function tickingClock(t0 = Date.parse('2025-01-01T00:00:00.000Z')): () =>
 }
 
 /**
- * A document client over its own DynamoDBClient (its own sockets and middleware stack), as a
- * separate Lambda container would have; `destroy` it when done.
+ * A client of its own (its own sockets and middleware stack), as a separate Lambda container
+ * would have; `destroy` it when done.
  */
-export function containerClient(endpoint: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint, region: LOCAL_DYNAMO_REGION, credentials: LOCAL_DYNAMO_CREDENTIALS }),
-  );
+export function containerClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: LOCAL_DYNAMO_REGION, credentials: LOCAL_DYNAMO_CREDENTIALS });
 }
 
 /** The DynamoDB operation and the `userId` of the key of a request, once marshalled (build step). */
@@ -51,13 +48,13 @@ export type SendMiddleware = (
 ) => (args: { input: unknown }) => Promise<unknown>;
 
 /** Adds `middleware` at the build step (once per send, before retries) and returns its remover. */
-export function intercept(client: DynamoDBDocumentClient, name: string, middleware: SendMiddleware) {
+export function intercept(client: DynamoDBClient, name: string, middleware: SendMiddleware) {
   client.middlewareStack.add(middleware as never, { step: 'build', name });
   return () => client.middlewareStack.remove(name);
 }
 
 /** Counts sends in flight on `client`, holding each one `holdMs` so that they overlap. */
-export function countInFlight(client: DynamoDBDocumentClient, holdMs = 5) {
+export function countInFlight(client: DynamoDBClient, holdMs = 5) {
   const counts = { inFlight: 0, maxInFlight: 0, sends: 0 };
   intercept(client, 'countInFlight', (next) => async (args) => {
     counts.sends += 1;
