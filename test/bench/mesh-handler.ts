@@ -3,7 +3,8 @@
  * are (`functions/get-user-info/handler.ts`) but without its DynamoDB read, so that it does the
  * same work as the bare client: one `GetUserInfo`. Every layer is on: configuration read at
  * init, the SVID from its source, discovery, the call policy (deadline from the Lambda's remaining
- * time, retry, breaker, bulkhead), metrics flushed per invocation, one log line per call.
+ * time, retry, breaker, bulkhead), metrics flushed per invocation, logs at the deployed level
+ * (INFO: a successful call's line is DEBUG and not written).
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';

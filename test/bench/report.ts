@@ -171,7 +171,7 @@ export function renderReport(
 const WARM_LAYERS: Record<WarmVariant, string> = {
   bare: 'bare grpc-js client',
   channel: '+ mesh channel (SVID, discovery, SPIFFE mTLS), plain deadline',
-  policy: '+ call policy, its log line and metric record',
+  policy: '+ call policy and its metric record (success logged at DEBUG)',
   middy: '+ middy and the mesh middleware',
   full: '+ observability middleware (log context, metrics flush) = the function',
 };

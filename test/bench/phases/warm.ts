@@ -6,7 +6,8 @@
  * - `bare`: the bare client (`bare-client.ts`);
  * - `channel`: the mesh channel (SVID from its source, discovery, SPIFFE-authorised mTLS) through
  *   a `ContactClient` with a plain deadline, no policy;
- * - `policy`: `runtime.contactClient(context)`: the call policy, its log line and metric record;
+ * - `policy`: `runtime.contactClient(context)`: the call policy and its metric record (a
+ *   successful attempt's log line is DEBUG, off at the deployed INFO level);
  * - `middy`: middy with the mesh middleware around it;
  * - `full`: plus the observability middleware (log context, metrics flush): the function.
  *
