@@ -1,4 +1,4 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { LogLevelThreshold, type Logger } from '@aws-lambda-powertools/logger';
 import { MeshCallError, type MeshCallErrorCode } from '../errors.js';
 import { classifyFailure } from '../resilience/classify-failure.js';
 import type { AttemptEvent, BreakerStateChange, ServicePolicy } from '../resilience/service-policy.js';
@@ -44,6 +44,8 @@ export function instrumentPolicy(
   const stopAttempts = policy.onAttempt(function recordMeshCall(event: MeshCallEvent) {
     const code = callCodeOf(event.error);
     metrics.recordCall(event.service, event.method, code, event.durationMs);
+    // The success line is DEBUG: at the deployed INFO level, build nothing for it.
+    if (event.outcome === 'ok' && logger.level > LogLevelThreshold.DEBUG) return;
     const fields = {
       meshService: event.service,
       method: event.method,

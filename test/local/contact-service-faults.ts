@@ -5,6 +5,7 @@
 import type { Http2Session } from 'node:http2';
 import { ServerInterceptingCall, status, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
 import { http2SessionOf } from '../../shared/transport/spiffe-authorizer-interceptor.js';
+import { seededRandom } from './seeded-random.js';
 
 /** What the service does to calls of the contact-service contract (health is never faulted). */
 export type ContactServiceFault =
@@ -36,18 +37,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-/** mulberry32: a small seeded PRNG, so a run with a seeded intermittent fault can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class FaultInjector {

@@ -21,18 +21,6 @@ export interface PlannedEvent {
   duplicate: boolean;
 }
 
-/** mulberry32, the PRNG the contact-service's seeded faults use too. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Everyone in `userId`'s family (the reference contact-service's data); empty for an unknown user. */
 function membersOf(userId: string): readonly string[] {
   const user = USERS.get(userId);

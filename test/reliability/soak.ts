@@ -29,7 +29,8 @@ import { lambdaContext } from '../fixtures/mesh-environment.js';
 import { signedWebhookEvent, stripeEventBody, TEST_SIGNING_SECRET } from '../fixtures/stripe.js';
 import { tapOutput } from './log-tap.js';
 import { checkEndState, checkExactlyOnce, checkQueue, OutcomeTally } from './soak-checks.js';
-import { planDeliveries, planEvents, seededRandom } from './soak-plan.js';
+import { seededRandom } from '../local/seeded-random.js';
+import { planDeliveries, planEvents } from './soak-plan.js';
 import { sendMessageInto, SimulatedSqs } from './simulated-sqs.js';
 
 export interface SoakOptions {

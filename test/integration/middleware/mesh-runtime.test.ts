@@ -16,6 +16,7 @@ import { createMeshTelemetry } from '../../../shared/observability/mesh-telemetr
 import { captureOutput, valuesOf, type CapturedOutput } from '../../fixtures/capture-output.js';
 import { auditLogLines } from '../../fixtures/log-audit.js';
 import { lambdaContext, startMeshEnvironment, type MeshEnvironment } from '../../fixtures/mesh-environment.js';
+import { failureOf } from '../../fixtures/failure-of.js';
 
 let mesh: MeshEnvironment;
 let output: CapturedOutput;
@@ -43,16 +44,6 @@ function newRuntime(overrides: Record<string, string> = {}): MeshRuntime {
   return runtime;
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<MeshCallError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(MeshCallError);
-  return error as MeshCallError;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -85,7 +76,7 @@ describe('the per-service policy against a faulty contact-service', () => {
     const runtime = newRuntime();
     const before = mesh.contact.callCount;
 
-    const error = await failureOf(runtime.contactClient(lambdaContext()).getUserInfo('nobody'));
+    const error = await failureOf(runtime.contactClient(lambdaContext()).getUserInfo('nobody'), MeshCallError);
 
     expect(error.code).toBe('MESH_NOT_FOUND');
     expect(mesh.contact.callCount - before).toBe(1);
@@ -111,11 +102,11 @@ describe('the per-service policy against a faulty contact-service', () => {
     const before = mesh.contact.callCount;
 
     // 3 attempts, then 2 more: the 5th failure opens the breaker and stops the retries.
-    expect((await failureOf(client().getUserInfo('user-1'))).code).toBe('MESH_UNAVAILABLE');
-    expect((await failureOf(client().getUserInfo('user-1'))).code).toBe('MESH_UNAVAILABLE');
+    expect((await failureOf(client().getUserInfo('user-1'), MeshCallError)).code).toBe('MESH_UNAVAILABLE');
+    expect((await failureOf(client().getUserInfo('user-1'), MeshCallError)).code).toBe('MESH_UNAVAILABLE');
     const attemptsToOpen = mesh.contact.callCount - before;
     const rejectedAt = performance.now();
-    const rejected = await failureOf(client().getUserInfo('user-1'));
+    const rejected = await failureOf(client().getUserInfo('user-1'), MeshCallError);
     const rejectionMs = performance.now() - rejectedAt;
 
     expect(attemptsToOpen).toBe(5);
@@ -140,12 +131,12 @@ describe('the per-service policy against a faulty contact-service', () => {
     const runtime = newRuntime({ CIRCUIT_BREAKER_TIMEOUT_SECONDS: '0.3', CIRCUIT_BREAKER_FAILURE_THRESHOLD: '2' });
     const { policy } = runtime.service('contact-service');
     mesh.contact.setFault({ kind: 'status', code: status.UNAVAILABLE });
-    await failureOf(runtime.contactClient(lambdaContext()).getUserInfo('user-1'));
+    await failureOf(runtime.contactClient(lambdaContext()).getUserInfo('user-1'), MeshCallError);
     expect(policy.state).toBe('open');
 
     await sleep(350);
     const before = mesh.contact.callCount;
-    const probe = await failureOf(runtime.contactClient(lambdaContext()).getUserInfo('user-1'));
+    const probe = await failureOf(runtime.contactClient(lambdaContext()).getUserInfo('user-1'), MeshCallError);
 
     expect(probe.code).toBe('MESH_UNAVAILABLE');
     expect(mesh.contact.callCount - before).toBe(1); // the probe, not retried into an open breaker
@@ -160,7 +151,7 @@ describe('the per-service policy against a faulty contact-service', () => {
       EXTERNAL_SERVICES_BILLING_SPIFFE_ID: 'spiffe://jia.app/billing',
     });
 
-    await failureOf(runtime.healthClient('billing', lambdaContext()).check());
+    await failureOf(runtime.healthClient('billing', lambdaContext()).check(), MeshCallError);
 
     expect(runtime.service('billing').policy.state).toBe('open');
     expect(runtime.service('contact-service').policy.state).toBe('closed');
@@ -173,7 +164,7 @@ describe('the per-service policy against a faulty contact-service', () => {
     const before = mesh.contact.callCount;
     const startedAt = performance.now();
 
-    const error = await failureOf(runtime.contactClient(lambdaContext(900)).getUserInfo('user-1'));
+    const error = await failureOf(runtime.contactClient(lambdaContext(900)).getUserInfo('user-1'), MeshCallError);
 
     const elapsed = performance.now() - startedAt;
     expect(error.code).toBe('MESH_DEADLINE_EXCEEDED');
@@ -186,7 +177,7 @@ describe('the per-service policy against a faulty contact-service', () => {
     const runtime = newRuntime();
     const before = mesh.contact.callCount;
 
-    const error = await failureOf(runtime.contactClient(lambdaContext(520)).getUserInfo('user-1'));
+    const error = await failureOf(runtime.contactClient(lambdaContext(520)).getUserInfo('user-1'), MeshCallError);
 
     expect(error.code).toBe('MESH_NO_TIME_LEFT');
     expect(mesh.contact.callCount).toBe(before);
@@ -247,7 +238,7 @@ describe('telemetry of mesh calls', () => {
     const runtime = newRuntime();
     const client = runtime.contactClient(lambdaContext());
     await client.getUserInfo('user-1');
-    await failureOf(client.getUserInfo('nobody'));
+    await failureOf(client.getUserInfo('nobody'), MeshCallError);
 
     runtime.telemetry.metrics.flush();
 

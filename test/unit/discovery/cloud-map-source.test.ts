@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudMapSource, cloudMapClient } from '../../../shared/discovery/cloud-map-source.js';
 import { DiscoveryError, isDiscoveryError } from '../../../shared/discovery/discovery-error.js';
+import { failureOf } from '../../fixtures/failure-of.js';
 
 const cloudMap = mockClient(ServiceDiscoveryClient);
 const client = new ServiceDiscoveryClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } });
@@ -17,14 +18,6 @@ function instance(id: string, attributes: Record<string, string>) {
   return { InstanceId: id, NamespaceName: 'mesh.local', ServiceName: 'contact-service', Attributes: attributes };
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<DiscoveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof DiscoveryError)) throw new Error(`expected a DiscoveryError, got ${String(error)}`);
-  return error;
-}
 
 describe('CloudMapSource', () => {
   it('asks DiscoverInstances for the service in the namespace, healthy or else all', async () => {
@@ -81,7 +74,7 @@ describe('CloudMapSource', () => {
     cloudMap.on(DiscoverInstancesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' }));
     const source = new CloudMapSource({ namespace: 'mesh.local', client });
 
-    const error = await failureOf(source.resolve(CONTACT, never));
+    const error = await failureOf(source.resolve(CONTACT, never), DiscoveryError);
 
     expect(error.code).toBe('DISCOVERY_THROTTLED');
     expect(error.message).toContain('RequestLimitExceeded');
@@ -92,7 +85,7 @@ describe('CloudMapSource', () => {
     cloudMap.on(DiscoverInstancesCommand).rejects(Object.assign(new Error('no such namespace'), { name: 'NamespaceNotFound' }));
     const source = new CloudMapSource({ namespace: 'mesh.local', client });
 
-    const error = await failureOf(source.resolve(CONTACT, never));
+    const error = await failureOf(source.resolve(CONTACT, never), DiscoveryError);
 
     expect(error.code).toBe('DISCOVERY_SOURCE_FAILED');
     expect(error.message).toContain('NamespaceNotFound');
@@ -101,7 +94,7 @@ describe('CloudMapSource', () => {
   it('is not configured without a namespace, and sends nothing', async () => {
     const source = new CloudMapSource({ namespace: undefined, client });
 
-    expect(isDiscoveryError(await failureOf(source.resolve(CONTACT, never)), 'DISCOVERY_NOT_CONFIGURED')).toBe(true);
+    expect(isDiscoveryError(await failureOf(source.resolve(CONTACT, never), DiscoveryError), 'DISCOVERY_NOT_CONFIGURED')).toBe(true);
     expect(cloudMap.commandCalls(DiscoverInstancesCommand)).toHaveLength(0);
   });
 });

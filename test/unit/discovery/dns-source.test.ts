@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DiscoveryError } from '../../../shared/discovery/discovery-error.js';
 import { DnsSource } from '../../../shared/discovery/dns-source.js';
 import { LocalDnsServer } from '../../local/dns-server.js';
+import { failureOf } from '../../fixtures/failure-of.js';
 
 let dns: LocalDnsServer;
 let source: DnsSource;
@@ -19,14 +20,6 @@ beforeEach(() => {
   dns.reset();
 });
 
-async function failureOf(promise: Promise<unknown>): Promise<DiscoveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof DiscoveryError)) throw new Error(`expected a DiscoveryError, got ${String(error)}`);
-  return error;
-}
 
 describe('DnsSource against a real DNS server', () => {
   it('uses SRV _grpc._tcp.<name>.<namespace>, resolving each target with its port', async () => {
@@ -91,7 +84,7 @@ describe('DnsSource against a real DNS server', () => {
   it('reports a server failure as DISCOVERY_SOURCE_FAILED', async () => {
     dns.mode = 'servfail';
 
-    const error = await failureOf(source.resolve(CONTACT, never()));
+    const error = await failureOf(source.resolve(CONTACT, never()), DiscoveryError);
 
     expect(error.code).toBe('DISCOVERY_SOURCE_FAILED');
     expect(error.message).toContain('contact-service.mesh.local');
@@ -100,7 +93,7 @@ describe('DnsSource against a real DNS server', () => {
   it('reports a server that does not answer as DISCOVERY_TIMEOUT', async () => {
     dns.mode = 'silent';
 
-    expect((await failureOf(source.resolve(CONTACT, never()))).code).toBe('DISCOVERY_TIMEOUT');
+    expect((await failureOf(source.resolve(CONTACT, never()), DiscoveryError)).code).toBe('DISCOVERY_TIMEOUT');
   });
 
   it('stops when its signal aborts', async () => {
@@ -108,7 +101,7 @@ describe('DnsSource against a real DNS server', () => {
     const slow = new DnsSource({ namespace: 'mesh.local', servers: [dns.address], queryTimeoutMs: 10_000 });
     const started = Date.now();
 
-    const error = await failureOf(slow.resolve(CONTACT, AbortSignal.timeout(100)));
+    const error = await failureOf(slow.resolve(CONTACT, AbortSignal.timeout(100)), DiscoveryError);
 
     expect(error.code).toBe('DISCOVERY_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(2_000);

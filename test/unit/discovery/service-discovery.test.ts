@@ -4,6 +4,7 @@ import type { DiscoverySource, DiscoverySourceName, DiscoveryTarget } from '../.
 import type { ServiceAddress } from '../../../shared/discovery/service-address.js';
 import { ServiceDiscovery, type ServiceDiscoveryOverrides, type StaleEvent } from '../../../shared/discovery/service-discovery.js';
 import { StaticSource } from '../../../shared/discovery/static-source.js';
+import { failureOf } from '../../fixtures/failure-of.js';
 
 const CONTACT: DiscoveryTarget = { name: 'contact-service', address: { host: '127.0.0.9', port: 50051 } };
 const A = { host: '10.0.0.1', port: 50051 };
@@ -45,14 +46,6 @@ function discovery(sources: DiscoverySource[], options: ServiceDiscoveryOverride
   return { d, clock, stale, failures };
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<DiscoveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof DiscoveryError)) throw new Error(`expected a DiscoveryError, got ${String(error)}`);
-  return error;
-}
 
 describe('ServiceDiscovery', () => {
   it('answers from the first source that knows instances', async () => {
@@ -141,7 +134,7 @@ describe('ServiceDiscovery', () => {
   it('fails with DISCOVERY_FAILED naming the service and every source when there never was a result', async () => {
     const noStatic = new ServiceDiscovery([{ name: 'billing' }], [new ScriptedSource('cloudmap', fail('throttled')), new ScriptedSource('dns', answer()), new StaticSource()]);
 
-    const error = await failureOf(noStatic.resolve('billing'));
+    const error = await failureOf(noStatic.resolve('billing'), DiscoveryError);
 
     expect(error.code).toBe('DISCOVERY_FAILED');
     expect(error.service).toBe('billing');
@@ -156,7 +149,7 @@ describe('ServiceDiscovery', () => {
     const cloudmap = new ScriptedSource('cloudmap', fail('down'), answer(A));
     const d = new ServiceDiscovery([{ name: 'billing' }], [cloudmap]);
 
-    await failureOf(d.resolve('billing'));
+    await failureOf(d.resolve('billing'), DiscoveryError);
     const resolution = await d.resolve('billing');
 
     expect(resolution.addresses).toEqual([A]);
@@ -185,7 +178,7 @@ describe('ServiceDiscovery', () => {
     caller.abort();
     release([A]);
 
-    expect((await failureOf(abandoned)).code).toBe('DISCOVERY_ABORTED');
+    expect((await failureOf(abandoned, DiscoveryError)).code).toBe('DISCOVERY_ABORTED');
     expect((await patient).addresses).toEqual([A]);
   });
 
@@ -207,7 +200,7 @@ describe('ServiceDiscovery', () => {
   it('rejects a service that is not configured', async () => {
     const { d } = discovery([new StaticSource()]);
 
-    const error = await failureOf(d.resolve('billing'));
+    const error = await failureOf(d.resolve('billing'), DiscoveryError);
 
     expect(error.code).toBe('DISCOVERY_UNKNOWN_SERVICE');
     expect(error.message).toBe('service billing is not configured (configured: contact-service)');

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { observabilityMiddleware } from '../../../shared/middleware/observability-middleware.js';
 import { createMeshTelemetry, meshTelemetry, type MeshTelemetry } from '../../../shared/observability/mesh-telemetry.js';
-import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output.js';
+import { captureOutput, type CapturedOutput, stubPowertoolsDefaults } from '../../fixtures/capture-output.js';
 
 const context = {
   awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
@@ -18,10 +18,7 @@ let output: CapturedOutput;
 let telemetry: MeshTelemetry;
 
 beforeEach(() => {
-  vi.stubEnv('POWERTOOLS_DEV', '');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', undefined);
-  vi.stubEnv('LOG_LEVEL', undefined);
+  stubPowertoolsDefaults();
   output = captureOutput();
   telemetry = createMeshTelemetry();
 });

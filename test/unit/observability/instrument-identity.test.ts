@@ -6,7 +6,7 @@ import { instrumentIdentity, SVID_EXPIRY_SAMPLE_MS } from '../../../shared/obser
 import { createMeshTelemetry, type MeshTelemetry } from '../../../shared/observability/mesh-telemetry.js';
 import { findSecretsInLog } from '../../fixtures/log-audit.js';
 import { DevCa, type MintedSvid } from '../../local/dev-ca.js';
-import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output.js';
+import { captureOutput, type CapturedOutput, stubPowertoolsDefaults } from '../../fixtures/capture-output.js';
 
 const ME = 'spiffe://jia.app/payment-functions';
 
@@ -26,10 +26,7 @@ beforeAll(async () => {
   second = await ca.mintSvid(ME);
 });
 beforeEach(() => {
-  vi.stubEnv('POWERTOOLS_DEV', '');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', undefined);
-  vi.stubEnv('LOG_LEVEL', undefined);
+  stubPowertoolsDefaults();
   output = captureOutput();
   telemetry = createMeshTelemetry();
 });

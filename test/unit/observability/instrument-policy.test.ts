@@ -5,7 +5,7 @@ import { instrumentPolicy, MESH_CALL_MESSAGE, recordPolicyRejection } from '../.
 import { createMeshTelemetry, type MeshTelemetry } from '../../../shared/observability/mesh-telemetry.js';
 import { ServicePolicy, type CallContext } from '../../../shared/resilience/index.js';
 import { grpcError } from '../resilience/support.js';
-import { captureOutput, valuesOf, type CapturedOutput } from '../../fixtures/capture-output.js';
+import { captureOutput, valuesOf, type CapturedOutput, stubPowertoolsDefaults } from '../../fixtures/capture-output.js';
 
 const CONTACT_ID = 'spiffe://jia.app/contact-service';
 const call: CallContext = { method: 'GetUserInfo', idempotent: true };
@@ -24,11 +24,7 @@ function timed<T>(ms: number, result: () => T): () => Promise<T> {
 }
 
 beforeEach(() => {
-  vi.stubEnv('POWERTOOLS_DEV', '');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', undefined);
-  vi.stubEnv('LOG_LEVEL', undefined);
-  vi.stubEnv('AWS_LAMBDA_LOG_LEVEL', undefined);
+  stubPowertoolsDefaults();
   now = 1_000_000;
   output = captureOutput();
   telemetry = createMeshTelemetry();

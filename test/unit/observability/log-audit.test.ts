@@ -11,7 +11,7 @@ import { ServicePolicy } from '../../../shared/resilience/index.js';
 import { auditLogLines, findSecretsInLog } from '../../fixtures/log-audit.js';
 import { DevCa, spireSecretBinary, spireSecretJson, type MintedSvid } from '../../local/dev-ca.js';
 import { grpcError } from '../resilience/support.js';
-import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output.js';
+import { captureOutput, type CapturedOutput, stubPowertoolsDefaults } from '../../fixtures/capture-output.js';
 
 const ME = 'spiffe://jia.app/payment-functions';
 const CONTACT = 'spiffe://jia.app/contact-service';
@@ -29,8 +29,7 @@ beforeAll(async () => {
   material = svidMaterialFromParts({ certChainPem: svid.certChainPem, privateKeyPem: svid.privateKeyPem, bundlePem: ca.bundlePem }, 'test');
 });
 beforeEach(() => {
-  vi.stubEnv('POWERTOOLS_DEV', '');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
+  stubPowertoolsDefaults();
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
   output = captureOutput();
 });

@@ -2,15 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMeshLogger } from '../../../shared/observability/mesh-logger.js';
 import { logStaleDiscovery, staleDiscoveryReporter } from '../../../shared/observability/stale-discovery.js';
 import type { StaleEvent } from '../../../shared/discovery/service-discovery.js';
-import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output.js';
+import { captureOutput, type CapturedOutput, stubPowertoolsDefaults } from '../../fixtures/capture-output.js';
 
 let output: CapturedOutput;
 
 beforeEach(() => {
-  vi.stubEnv('POWERTOOLS_DEV', '');
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', undefined);
-  vi.stubEnv('LOG_LEVEL', undefined);
-  vi.stubEnv('AWS_LAMBDA_LOG_LEVEL', undefined);
+  stubPowertoolsDefaults();
   vi.stubEnv('POWERTOOLS_SERVICE_NAME', undefined);
   output = captureOutput();
 });

@@ -1,13 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MeshMetrics } from '../../../shared/observability/mesh-metrics.js';
-import { captureOutput, valuesOf, type CapturedOutput } from '../../fixtures/capture-output.js';
+import { captureOutput, valuesOf, type CapturedOutput, stubPowertoolsDefaults } from '../../fixtures/capture-output.js';
 
 let output: CapturedOutput;
 
 beforeEach(() => {
-  // Powertools writes through the global console (and stops emitting metrics) in dev mode.
-  vi.stubEnv('POWERTOOLS_DEV', '');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
+  stubPowertoolsDefaults();
   vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', undefined);
   output = captureOutput();
 });
