@@ -76,6 +76,15 @@ export class MeshMetrics {
     this.#gauges.record(name, { entitlement }, members);
   }
 
+  /**
+   * Counts one HTTP request authenticated by JWT-SVID: `spiffeId` is the caller's validated ID
+   * (`none` when the token did not validate: an unverified `sub` must not become a dimension),
+   * `result` one of `allowed`, `denied`, `invalid`, `unavailable`.
+   */
+  recordJwtSvidRequest(spiffeId: string, result: string): void {
+    this.#gauges.record(MESH_METRICS.jwtSvidRequestsTotal, { spiffe_id: spiffeId, result }, 1);
+  }
+
   /** Runs `sampler` at the start of every flush; returns the function that stops it. */
   addFlushSampler(sampler: FlushSampler): () => void {
     this.#samplers.add(sampler);

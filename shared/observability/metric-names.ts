@@ -22,6 +22,8 @@ export const MESH_METRICS = {
   entitlementsGrantedTotal: 'entitlements_granted_total',
   /** Members whose entitlement a revoke took effect for, per entitlement (`Count`). */
   entitlementsRevokedTotal: 'entitlements_revoked_total',
+  /** HTTP requests authenticated by JWT-SVID, per caller `spiffe_id` and `result` (`Count`). */
+  jwtSvidRequestsTotal: 'jwt_svid_requests_total',
 } as const;
 
 export type MeshMetricName = (typeof MESH_METRICS)[keyof typeof MESH_METRICS];
@@ -36,6 +38,7 @@ export const MESH_METRIC_UNITS: Readonly<Record<MeshMetricName, MetricUnitName>>
   service_up: MetricUnit.NoUnit,
   entitlements_granted_total: MetricUnit.Count,
   entitlements_revoked_total: MetricUnit.Count,
+  jwt_svid_requests_total: MetricUnit.Count,
 };
 
 /** The CloudWatch namespace when neither the option nor `POWERTOOLS_METRICS_NAMESPACE` names one. */
