@@ -10,6 +10,8 @@ import './reflect-metadata-shim.js'; // must precede @peculiar/x509 (tsyringe ch
 import * as x509 from '@peculiar/x509';
 import { KeyObject, X509Certificate, randomBytes, webcrypto } from 'node:crypto';
 
+import { DevJwtAuthority, type DevJwtAlgorithm } from './dev-jwt-authority.js';
+
 export { spireSecretBinary, spireSecretJson, writeSpiffeHelperFiles } from './svid-outputs.js';
 
 x509.cryptoProvider.set(globalThis.crypto);
@@ -117,6 +119,7 @@ export class DevCa {
   /** The root certificate PEM: what goes in the trust domain's bundle. */
   readonly bundlePem: string;
   readonly #root: Authority;
+  readonly #jwtAuthorities = new Map<DevJwtAlgorithm, Promise<DevJwtAuthority>>();
 
   private constructor(trustDomain: string, root: Authority) {
     this.trustDomain = trustDomain;
@@ -197,6 +200,49 @@ export class DevCa {
       // The certificate's own (whole-second) time, so it equals what a parser of the chain reads.
       notAfter: parsed.validToDate,
     };
+  }
+
+  /**
+   * This trust domain's JWT authority (created on first use): it mints JWT-SVIDs and publishes
+   * the JWT bundle (see {@link DevJwtAuthority}).
+   */
+  jwtAuthority(alg: DevJwtAlgorithm = 'ES256'): Promise<DevJwtAuthority> {
+    let authority = this.#jwtAuthorities.get(alg);
+    if (authority === undefined) {
+      authority = DevJwtAuthority.create(this.trustDomain, alg);
+      this.#jwtAuthorities.set(alg, authority);
+    }
+    return authority;
+  }
+
+  /**
+   * A Web PKI server certificate (DNS or IP SANs, no SPIFFE ID) signed by this CA's root, for
+   * loopback `https_web` endpoints that trust the root as an extra CA.
+   */
+  async mintWebCertificate(hosts: { ips?: string[]; dnsNames?: string[] }): Promise<{ certChainPem: string; privateKeyPem: string }> {
+    const keys = await generateKeys();
+    const now = Date.now();
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: randomSerial(),
+      subject: `CN=${hosts.dnsNames?.[0] ?? hosts.ips?.[0] ?? 'localhost'}`,
+      issuer: this.#root.cert.subjectName,
+      notBefore: new Date(now - MINUTE),
+      notAfter: new Date(now + HOUR),
+      signingAlgorithm: ALGORITHM,
+      publicKey: keys.publicKey,
+      signingKey: this.#root.keys.privateKey,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+        new x509.SubjectAlternativeNameExtension([
+          ...(hosts.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+          ...(hosts.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+        ]),
+        await x509.AuthorityKeyIdentifierExtension.create(this.#root.keys.publicKey),
+      ],
+    });
+    return { certChainPem: cert.toString('pem') + '\n', privateKeyPem: privateKeyPem(keys.privateKey) };
   }
 
   /** A fresh intermediate under the root, like a SPIRE server's CA under an upstream authority. */
