@@ -4,13 +4,14 @@ import { DISCOVERY_SCHEMES, MESH_DEFAULTS, type DiscoveryScheme } from '../share
 import { ConfigError } from '../shared/errors.js';
 import { FUNCTION_BUNDLING_DEFAULTS } from './bundling/function-bundling.js';
 import { arn, bool, BrokenRule, integer, list, oneOf, quote, spiffeId, text, type ContextField } from './context-fields.js';
+import { USER_API_DEFAULTS, USER_API_FIELDS, userApiIssues, type UserApiConfig } from './user-api-config.js';
 
 /**
  * Every knob of the CDK app, one CDK context key each (`cdk.json` → `context`, or
  * `cdk synth -c key=value`). The keys without a default describe the mesh this app deploys into
  * and must be given; `cdk.json` carries example values for them.
  */
-export interface AppConfig {
+export interface AppConfig extends UserApiConfig {
   /** Stack names: `<stackPrefix>` (functions, API, queue, alarms) and `<stackPrefix>-data` (the table). */
   stackPrefix: string;
   /** Target account and region; default `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`, else environment-agnostic. */
@@ -124,6 +125,7 @@ export const APP_CONFIG_DEFAULTS = {
   apiThrottleRateLimit: 50,
   apiThrottleBurstLimit: 100,
   svidExpiryAlarmSeconds: 86_400,
+  ...USER_API_DEFAULTS,
 } as const satisfies Partial<AppConfig>;
 
 const MEMORY = integer(128, 10_240);
@@ -182,6 +184,7 @@ const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>
   alarmTopicArn: arn('sns'),
   alarmEmail: text(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'),
   svidExpiryAlarmSeconds: integer(60),
+  ...USER_API_FIELDS,
 };
 
 /** Every context key the app reads. */
@@ -223,7 +226,7 @@ export function appConfigFromContext(node: Node, env: NodeJS.ProcessEnv = proces
   }
   const config = values as unknown as AppConfig;
   config.dashboardName ??= `${config.stackPrefix}-on-call`;
-  if (issues.length === 0) issues.push(...crossFieldIssues(config));
+  if (issues.length === 0) issues.push(...crossFieldIssues(config), ...userApiIssues(config));
   if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', `invalid cdk context: ${issues.join('; ')}`);
   return config;
 }

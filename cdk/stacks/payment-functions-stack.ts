@@ -1,6 +1,6 @@
 import { ArnFormat, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -20,6 +20,7 @@ import type { AppConfig } from '../config.js';
 import { MeshFunction, type MeshMembership } from '../constructs/mesh-function.js';
 import { OnCallDashboard } from '../constructs/on-call-dashboard.js';
 import { PaymentAlarms } from '../constructs/payment-alarms.js';
+import { jwtSvidEnvironment } from '../user-api-config.js';
 
 export interface PaymentFunctionsStackProps extends StackProps {
   readonly config: AppConfig;
@@ -157,6 +158,7 @@ export class PaymentFunctionsStack extends Stack {
       ...common,
     });
     getUserInfo.useTable(props.table, 'ENTITLEMENTS_TABLE', 'read');
+    for (const [name, value] of Object.entries(jwtSvidEnvironment(config))) getUserInfo.addEnvironment(name, value);
 
     const meshHealth = new MeshFunction(this, 'MeshHealth', {
       entry: 'functions/mesh-health/handler.ts',
@@ -204,7 +206,11 @@ export class PaymentFunctionsStack extends Stack {
     });
   }
 
-  /** `POST /webhooks/payments` (Stripe signs it; no AWS auth) and `GET /users/{userId}` (IAM). */
+  /**
+   * `POST /webhooks/payments` (Stripe signs it; no AWS auth) and `GET /users/{userId}`: IAM, or
+   * with `jwt-svid` no AWS auth (the function validates the caller's JWT-SVID), optionally behind
+   * an API Gateway JWT authorizer trusting `jwtSvidIssuer`.
+   */
   #httpApi(config: AppConfig, paymentWebhook: MeshFunction, getUserInfo: MeshFunction): HttpApi {
     const api = new HttpApi(this, 'PaymentApi', {
       description: 'payment-functions: Stripe webhooks and user info',
@@ -224,12 +230,19 @@ export class PaymentFunctionsStack extends Stack {
       methods: [HttpMethod.POST],
       integration: new HttpLambdaIntegration('PaymentWebhookIntegration', paymentWebhook),
     });
-    api.addRoutes({
+    const [userRoute] = api.addRoutes({
       path: '/users/{userId}',
       methods: [HttpMethod.GET],
       integration: new HttpLambdaIntegration('GetUserInfoIntegration', getUserInfo),
-      authorizer: new HttpIamAuthorizer(),
+      authorizer: userApiAuthorizer(config),
     });
+    if (userRoute && config.userApiAuthorization === 'jwt-svid' && config.jwtSvidIssuer === undefined) {
+      Validations.of(userRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Mesh workloads have no AWS credentials; get-user-info authenticates every request by its JWT-SVID (JWT-SVID spec validation against the trust domain bundle, caller SPIFFE ID on an allow-list) before reading anything, and the stage is throttled.',
+      });
+    }
     if (webhookRoute) {
       Validations.of(webhookRoute).acknowledge({
         id: 'AwsSolutions-APIG4',
@@ -239,6 +252,20 @@ export class PaymentFunctionsStack extends Stack {
     }
     return api;
   }
+}
+
+/**
+ * The authorizer of `GET /users/{userId}`: IAM by default; with `jwt-svid`, API Gateway's JWT
+ * authorizer when an issuer is configured (a first filter: it checks signature, `iss`, `aud` and
+ * `exp`, but cannot check `sub` against the allow-list, so the function still validates), else none.
+ */
+function userApiAuthorizer(config: AppConfig): HttpIamAuthorizer | HttpJwtAuthorizer | undefined {
+  if (config.userApiAuthorization === 'iam') return new HttpIamAuthorizer();
+  if (config.jwtSvidIssuer === undefined) return undefined;
+  return new HttpJwtAuthorizer('JwtSvidAuthorizer', config.jwtSvidIssuer, {
+    jwtAudience: [config.jwtSvidAudience ?? config.spiffeId],
+    identitySource: ['$request.header.Authorization'],
+  });
 }
 
 /**

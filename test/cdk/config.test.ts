@@ -114,6 +114,29 @@ describe('appConfigFromContext', () => {
   });
 });
 
+describe('appConfigFromContext (user API)', () => {
+  it('requires the allow-list and the bundle url with userApiAuthorization jwt-svid', () => {
+    expect(issuesOf({ userApiAuthorization: 'jwt-svid' })).toEqual([
+      'context jwtSvidAllowedIds must be set when userApiAuthorization is jwt-svid',
+      'context jwtSvidBundleUrl must be set when userApiAuthorization is jwt-svid',
+    ]);
+  });
+
+  it('refuses jwt-svid settings while the route stays on IAM, rather than ignoring them', () => {
+    expect(issuesOf({ jwtSvidIssuer: 'https://oidc.jia.app' })).toEqual([
+      'context jwtSvidIssuer apply only with userApiAuthorization jwt-svid, got "iam"',
+    ]);
+  });
+
+  it.each([
+    [{ userApiAuthorization: 'cognito' }, 'context userApiAuthorization must be one of iam, jwt-svid, got "cognito"'],
+    [{ jwtSvidBundleUrl: 'http://spire' }, 'context jwtSvidBundleUrl must be an https url, got "http://spire"'],
+    [{ jwtSvidAllowedIds: 'spiffe://jia.app/x/' }, 'context jwtSvidAllowedIds must be a SPIFFE ID (path cannot have a trailing slash), got "spiffe://jia.app/x/"'],
+  ])('names the key and the rule for %j', (context, issue) => {
+    expect(issuesOf(context)).toEqual([issue]);
+  });
+});
+
 describe('README.md (deploying)', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const rowOf = (key: string) => readme.split('\n').find((line) => line.startsWith(`| \`${key}\` |`));
