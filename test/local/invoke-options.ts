@@ -19,6 +19,8 @@ export interface InvokeOptions {
   resign: ResignMode;
   /** The Lambda timeout: the context's remaining time counts down from it. */
   timeoutSeconds: number;
+  /** get-user-info only: call over HTTP as this SPIFFE ID, with a freshly minted JWT-SVID. */
+  as?: string;
 }
 
 export const INVOKE_DEFAULTS = { follow: false, reset: false, resign: 'auto', timeoutSeconds: 30 } as const satisfies Partial<InvokeOptions>;
@@ -59,6 +61,12 @@ export function parseInvokeArgs(args: readonly string[]): ParsedCommandLine {
       case '--no-resign':
         options.resign = 'never';
         break;
+      case '--as': {
+        const id = value();
+        if (!/^spiffe:\/\/[^/\s]+\/\S+$/.test(id)) throw new UsageError(`--as must be a workload's SPIFFE ID (spiffe://<trust domain>/<path>), got "${id}"`);
+        options.as = id;
+        break;
+      }
       case '--timeout': {
         const raw = value();
         const seconds = Number(raw);
@@ -76,10 +84,11 @@ export function parseInvokeArgs(args: readonly string[]): ParsedCommandLine {
   if (!(FUNCTION_NAMES as readonly string[]).includes(name)) throw new UsageError(`unknown function "${name}"`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (options.follow && name !== 'payment-webhook') throw new UsageError('--follow applies to payment-webhook only');
+  if (options.as !== undefined && name !== 'get-user-info') throw new UsageError('--as applies to get-user-info only');
   return { help: false, options: { ...INVOKE_DEFAULTS, ...options, functionName: name as FunctionName } };
 }
 
-const USAGE_LINE = 'usage: npm run -s invoke -- <function> [--event <file|json|->] [--follow] [--resign|--no-resign] [--timeout <s>] [--reset]';
+const USAGE_LINE = 'usage: npm run -s invoke -- <function> [--event <file|json|->] [--follow] [--as <spiffe id>] [--resign|--no-resign] [--timeout <s>] [--reset]';
 
 /** What a bad command line gets on stderr: the synopsis and the function names. */
 export const SHORT_USAGE = `${USAGE_LINE}
@@ -112,6 +121,11 @@ options:
                            mesh-health         a scheduled EventBridge event
   --follow               payment-webhook only: then run grant-entitlements on what is queued;
                          stdout is {"webhook": <result>, "grants": <result>}
+  --as <spiffe id>       get-user-info: call GET /users/{userId} over HTTP as this mesh workload,
+                         with a JWT-SVID minted now by the local JWT authority (<local>/pki/jwt);
+                         unless set, JWT_SVID_AUDIENCE (the functions' SPIFFE ID),
+                         JWT_SVID_ALLOWED_IDS (contact-, family-, document-service) and
+                         JWT_SVID_BUNDLE_FILE (the authority's bundle) are set to trust it
   --resign               payment-webhook: always compute the Stripe-Signature again
   --no-resign            payment-webhook: send the event exactly as given
                          (default: a bare Stripe event is wrapped in a signed API Gateway v2
@@ -151,7 +165,9 @@ environment honoured:
               TIMEOUT_SECONDS,HALF_OPEN_MAX_CALLS},
               CONFIG_FILE (then no mesh defaults are added: the file is the configuration)
   functions   QUEUE_URL, WEBHOOK_SIGNING_SECRET, WEBHOOK_SIGNING_SECRET_ID,
-              WEBHOOK_TOLERANCE_SECONDS, ENTITLEMENTS_TABLE
+              WEBHOOK_TOLERANCE_SECONDS, ENTITLEMENTS_TABLE, JWT_SVID_AUDIENCE,
+              JWT_SVID_ALLOWED_IDS, JWT_SVID_BUNDLE_FILE, JWT_SVID_BUNDLE_URL, JWT_SVID_BUNDLE_FORMAT,
+              JWT_SVID_BUNDLE_ENDPOINT_SPIFFE_ID, JWT_SVID_FEDERATED_BUNDLE_URLS
   AWS SDK     AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, AWS_ACCESS_KEY_ID,
               AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, ... (when nothing points at
               AWS, AWS_REGION=us-east-1 and dummy credentials are added for the local endpoints)
@@ -165,4 +181,5 @@ examples:
   npm run -s invoke -- get-user-info --event '{"userId":"user-2"}'
   npm run -s invoke -- payment-webhook --event test/fixtures/events/payment-webhook.subscription-deleted.json
   npm run -s invoke -- mesh-health | jq '.services'
+  npm run -s invoke -- get-user-info --as spiffe://jia.app/family-service
 `;

@@ -11,6 +11,7 @@ import { checkoutCompletedDelivery, scheduledEvent, userInfoRequest } from './de
 import { errorLine, errorPayload, invoke, loadHandler, type Outcome } from './function-runner.js';
 import { UsageError, type FunctionName, type InvokeOptions } from './invoke-options.js';
 import { LocalSetupError, startLocalDependencies, type DependencyNeeds, type LocalDependencies } from './local-dependencies.js';
+import { jwtSvidRequest } from './jwt-svid-request.js';
 import { prepareWebhookEvent, signingSecretFrom } from './webhook-delivery.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -82,7 +83,7 @@ async function runGrantsOnQueue(deps: LocalDependencies, options: InvokeOptions)
 
 const documentOf = (outcome: Outcome) => (outcome.kind === 'returned' ? (outcome.result ?? null) : errorPayload(outcome.error));
 
-async function invokeWith(deps: LocalDependencies, options: InvokeOptions, given: unknown, writeStdout: WriteStdout): Promise<number> {
+async function invokeWith(deps: LocalDependencies, options: InvokeOptions, given: unknown, writeStdout: WriteStdout, localDir: string): Promise<number> {
   const name = options.functionName;
   let outcome: Outcome;
   switch (name) {
@@ -93,7 +94,7 @@ async function invokeWith(deps: LocalDependencies, options: InvokeOptions, given
       outcome = given === undefined ? await runGrantsOnQueue(deps, options) : await run(name, given, options);
       break;
     case 'get-user-info':
-      outcome = await run(name, given ?? userInfoRequest(), options);
+      outcome = await run(name, options.as ? await jwtSvidRequest({ caller: options.as, given, env: process.env, localDir, log }) : (given ?? userInfoRequest()), options);
       break;
     case 'mesh-health':
       outcome = await run(name, given ?? scheduledEvent(process.env.AWS_REGION ?? 'us-east-1'), options);
@@ -131,7 +132,7 @@ export async function runInvoke(options: InvokeOptions, given: unknown, writeStd
   }
   if (Object.keys(deps.added).length) log(`set for this run: ${Object.keys(deps.added).join(', ')}`);
   try {
-    return await invokeWith(deps, options, given, writeStdout);
+    return await invokeWith(deps, options, given, writeStdout, localDir);
   } catch (error) {
     process.stderr.write(`invoke: ${error instanceof UsageError ? error.message : errorLine(error)}\n`);
     return error instanceof UsageError ? 2 : 1;
