@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Settings the CLIs react to: a developer's shell must not change what a test sees. */
-const SETTINGS = /^(AWS_|SERVICE_MESH_|EXTERNAL_SERVICES_|SVID_|MTLS_|CIRCUIT_BREAKER_|WEBHOOK_|POWERTOOLS_|QUEUE_URL$|ENTITLEMENTS_TABLE$|CONFIG_FILE$|PAYMENT_FUNCTIONS_LOCAL_DIR$|VITEST)/;
+const SETTINGS = /^(AWS_|JWT_SVID_|SERVICE_MESH_|EXTERNAL_SERVICES_|SVID_|MTLS_|CIRCUIT_BREAKER_|WEBHOOK_|POWERTOOLS_|QUEUE_URL$|ENTITLEMENTS_TABLE$|CONFIG_FILE$|PAYMENT_FUNCTIONS_LOCAL_DIR$|VITEST)/;
 
 export interface NpmRun {
   code: number | null;
