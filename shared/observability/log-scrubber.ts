@@ -34,7 +34,7 @@ export function isSensitiveKey(key: string): boolean {
  * A cheap first look: most strings (messages, IDs, codes) match none of these and skip the rules.
  * Every rule below starts with one of these markers.
  */
-const SUSPICIOUS = /-----|whsec_|v\d+=|[sr]k_(?:live|test)_|bearer |":|[A-Za-z0-9+/]{48}/i;
+const SUSPICIOUS = /-----|whsec_|v\d+=|[sr]k_(?:live|test)_|bearer |eyJ|":|[A-Za-z0-9+/]{48}/i;
 
 /** Text rules, applied in order. Each names what it removed so a reader knows why a value is missing. */
 const TEXT_RULES: ReadonlyArray<readonly [RegExp, string | ((match: string, ...groups: string[]) => string)]> = [
@@ -53,6 +53,9 @@ const TEXT_RULES: ReadonlyArray<readonly [RegExp, string | ((match: string, ...g
   // A bearer token (an Authorization header quoted in an error); eight characters, so prose
   // ("bearer tokens are…") is left alone.
   [/\b(bearer) +[A-Za-z0-9._~+/-]{8,}=*/gi, (_match, scheme) => `${scheme} ${REDACTED}`],
+  // A JWS in the compact serialization (a JWT-SVID quoted without its scheme): its base64url
+  // header always starts with `eyJ`, the encoding of `{"`.
+  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[REDACTED JWT]'],
   // JSON text inside a string (`{"x509SVIDKey":"…"}` in a parse error): redact sensitive keys' values.
   [/"([^"\\]{1,64})"(\s*:\s*)"(?:[^"\\]|\\.)*"/g, (match, key, colon) => (isSensitiveKey(key) ? `"${key}"${colon}"${REDACTED}"` : match)],
   // Long base64 runs: a PEM body line (64 characters) or DER without its armour. Pure hex is left

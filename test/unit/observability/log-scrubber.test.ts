@@ -21,6 +21,7 @@ describe('scrubText', () => {
     ['a stray signature value', `expected v1=${SIGNATURE_HEX}`, `expected v1=${REDACTED}`],
     ['a Stripe secret key', 'key sk_live_51H8dqZ2eZvKYlo2C', 'key [REDACTED API KEY]'],
     ['a bearer token', 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.abc', `Authorization: Bearer ${REDACTED}`],
+    ['a JWT-SVID quoted without its scheme', 'token eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJzcGlmZmUifQ.c2lnbmF0dXJl refused', 'token [REDACTED JWT] refused'],
     ['a sensitive key inside JSON text', '{"spiffeID":"spiffe://jia.app/x","x509SVIDKey":"abc\\"def"}', `{"spiffeID":"spiffe://jia.app/x","x509SVIDKey":"${REDACTED}"}`],
     ['a PEM body line without its armour', 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgevZzL1gdAFr88hb2', '[REDACTED BASE64]'],
   ])('redacts %s', (_name, input, expected) => {
