@@ -13,6 +13,17 @@ export { parseCertificatesPem, toPem } from './spiffe/pem.js';
 export { X509Bundle, X509BundleSet } from './spiffe/x509-bundle.js';
 export { checkLeaf, checkSigningCert, leafSpiffeId, parseX509Svid, type X509Svid } from './spiffe/x509-svid.js';
 export { verifyX509Svid, type VerifiedX509Svid, type VerifyX509SvidOptions } from './spiffe/x509-svid-verify.js';
+export { JwtBundle, JwtBundleSet, JWT_BUNDLE_FORMATS, type JwtBundleFormat, type JwtBundleSource } from './spiffe/jwt-bundle.js';
+export { JwtSvidValidator, JWT_SVID_ALGORITHMS, JWT_SVID_VALIDATOR_DEFAULTS, type JwtSvid, type JwtSvidValidatorOptions } from './spiffe/jwt-svid.js';
+export { JwtBundleError, JwtSvidError, type JwtBundleErrorCode, type JwtSvidErrorCode } from './spiffe/jwt-svid-error.js';
+export { JwtBundleCache, JWT_BUNDLE_CACHE_DEFAULTS, type JwtBundleCacheOptions, type JwtBundleFetch } from './bundles/jwt-bundle-cache.js';
+export { JwtBundleSources } from './bundles/jwt-bundle-sources.js';
+export { fileBundleFetcher } from './bundles/file-bundle-fetcher.js';
+export { httpsBundleFetcher, type HttpsBundleEndpoint } from './bundles/https-bundle-fetcher.js';
+export { bearerTokenOf, BearerTokenError, type BearerTokenErrorCode, type HttpHeaders } from './authentication/bearer-token.js';
+export { callerAllowList } from './authentication/caller-allow-list.js';
+export { JwtSvidAuthenticator, type JwtSvidAuthenticatorOptions } from './authentication/jwt-svid-authenticator.js';
+export { loadJwtSvidConfig, type JwtBundleLocation, type JwtSvidConfig } from './config/jwt-svid-config.js';
 export {
   DISCOVERY_SCHEMES,
   MESH_DEFAULTS,
