@@ -45,6 +45,8 @@ export class JwtBundleCache {
   #bundle: JwtBundle | undefined;
   #refreshAt = 0;
   #unknownKeyRefreshAt = Number.NEGATIVE_INFINITY;
+  /** Until when a failed refresh pauses every other (due or unknown-`kid`) refresh. */
+  #pausedUntil = Number.NEGATIVE_INFINITY;
   #inFlight: Promise<JwtBundle> | undefined;
   #fetches = 0;
 
@@ -74,7 +76,8 @@ export class JwtBundleCache {
     const now = this.#options.now();
     if (this.#bundle === undefined) return this.#refresh(hint.deadline);
     if (now >= this.#refreshAt) await this.#refreshKeepingLastGood(hint.deadline);
-    if (hint.keyId !== undefined && !this.#bundle.hasAuthority(hint.keyId) && now >= this.#unknownKeyRefreshAt) {
+    const unknownKey = hint.keyId !== undefined && !this.#bundle.hasAuthority(hint.keyId);
+    if (unknownKey && now >= this.#unknownKeyRefreshAt && this.#options.now() >= this.#pausedUntil) {
       this.#unknownKeyRefreshAt = now + this.#options.unknownKeyCooldownSeconds * 1000;
       await this.#refreshKeepingLastGood(hint.deadline);
     }
@@ -86,7 +89,8 @@ export class JwtBundleCache {
       await this.#refresh(deadline);
     } catch (error) {
       const last = this.#bundle!;
-      this.#refreshAt = Math.max(this.#refreshAt, this.#options.now() + this.#options.retryAfterFailureSeconds * 1000);
+      this.#pausedUntil = this.#options.now() + this.#options.retryAfterFailureSeconds * 1000;
+      this.#refreshAt = Math.max(this.#refreshAt, this.#pausedUntil);
       this.#options.onStale?.(error, last);
     }
   }

@@ -132,6 +132,19 @@ describe('JwtBundleCache', () => {
     expect(source.calls).toBe(3);
   });
 
+  it('does not fetch again for an unknown kid right after a refresh failed', async () => {
+    const time = clock();
+    const source = scriptedFetch(bundleOf(['k1'], 60), fetchError());
+    const cache = new JwtBundleCache(source.fetch, { now: time.now, retryAfterFailureSeconds: 10 });
+    await cache.get();
+
+    time.advance(60);
+    const bundle = await cache.get({ keyId: 'unknown' });
+
+    expect(bundle.keyIds).toEqual(['k1']);
+    expect(source.calls).toBe(2); // the first fetch and the failed due refresh, not a third
+  });
+
   it('throws the fetch error when there is no bundle yet, and does not cache the error', async () => {
     const source = scriptedFetch(fetchError(), bundleOf(['k1']));
     const cache = new JwtBundleCache(source.fetch);
