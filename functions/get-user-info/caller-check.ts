@@ -10,7 +10,7 @@ export type CallerResult = 'allowed' | 'denied' | 'invalid' | 'unavailable';
 
 export type CallerCheck =
   | { result: 'allowed'; svid: JwtSvid }
-  | { result: Exclude<CallerResult, 'allowed'>; svid?: JwtSvid; code: string; answer: APIGatewayProxyResult };
+  | { result: Exclude<CallerResult, 'allowed'>; svid?: JwtSvid; code: string; reason: string; answer: APIGatewayProxyResult };
 
 /** RFC 6750 §3: how a resource server tells a client its Bearer token was refused. */
 export const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
@@ -37,10 +37,10 @@ export async function checkCaller(request: HttpHeaders, authenticator: JwtSvidAu
     svid = await authenticator.authenticate(request, deadline);
   } catch (error) {
     if (error instanceof BearerTokenError || error instanceof JwtSvidError) {
-      return { result: 'invalid', code: error.code, answer: answer(401, error.code, error.message, { 'www-authenticate': INVALID_TOKEN_CHALLENGE }) };
+      return { result: 'invalid', code: error.code, reason: error.message, answer: answer(401, error.code, error.message, { 'www-authenticate': INVALID_TOKEN_CHALLENGE }) };
     }
     if (error instanceof JwtBundleError) {
-      return { result: 'unavailable', code: error.code, answer: answer(503, error.code, 'the JWT bundle to validate the token against is unavailable', { 'retry-after': '1' }) };
+      return { result: 'unavailable', code: error.code, reason: error.message, answer: answer(503, error.code, 'the JWT bundle to validate the token against is unavailable', { 'retry-after': '1' }) };
     }
     throw error;
   }
@@ -48,7 +48,7 @@ export async function checkCaller(request: HttpHeaders, authenticator: JwtSvidAu
     authenticator.authorize(svid);
   } catch (error) {
     if (!(error instanceof SpiffeIdError)) throw error;
-    return { result: 'denied', svid, code: error.code, answer: answer(403, error.code, error.message) };
+    return { result: 'denied', svid, code: error.code, reason: error.message, answer: answer(403, error.code, error.message) };
   }
   return { result: 'allowed', svid };
 }

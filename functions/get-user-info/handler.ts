@@ -68,7 +68,12 @@ async function getUserInfoHandler(event: unknown, context: Context & MeshContext
     telemetry.logger.appendKeys({ callerSpiffeId: spiffeId });
     if (caller.result !== 'allowed') {
       const log = caller.result === 'unavailable' ? telemetry.logger.warn : telemetry.logger.info;
-      log.call(telemetry.logger, 'jwt-svid caller refused', { result: caller.result, code: caller.code, statusCode: caller.answer.statusCode });
+      log.call(telemetry.logger, 'jwt-svid caller refused', {
+        result: caller.result,
+        code: caller.code,
+        reason: caller.reason,
+        statusCode: caller.answer.statusCode,
+      });
       return caller.answer;
     }
     telemetry.logger.info('jwt-svid caller allowed', { userId: request.userId });
