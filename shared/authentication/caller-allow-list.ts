@@ -20,8 +20,9 @@ export function callerAllowList(entries: readonly string[]): Matcher {
   const matchers: Matcher[] = ids.filter((id) => !id.hasPath).map((td) => matchMemberOf(td.trustDomain));
   if (workloads.length > 0) matchers.unshift(matchOneOf(...workloads));
   const allowed = ids.map(String).join(', ');
-  if (matchers.length === 1) return matchers[0]!;
   return function matchAllowedCaller(id) {
+    // A trust domain's own ID names no workload (SPIFFE-ID §2.2, X509-SVID §4): never a caller.
+    if (!id.hasPath) throw new SpiffeIdError('SPIFFE_ID_NOT_ALLOWED', `spiffe ID not allowed: ${id.toString()} (a trust domain ID is not a workload)`);
     for (const matcher of matchers) {
       try {
         matcher(id);

@@ -29,6 +29,10 @@ describe('callerAllowList', () => {
     expect(admits(entries, 'spiffe://jia.app/other')).toBe(false);
   });
 
+  it('never admits a trust domain\'s own ID, even when its whole trust domain is allowed', () => {
+    expect(admits(['spiffe://jia.app'], 'spiffe://jia.app')).toBe(false);
+  });
+
   it.each([[[]], [['*']], [['spiffe://jia.app/x/']]])('refuses to build from %j', (entries) => {
     expect(() => callerAllowList(entries)).toThrow();
   });
