@@ -8,6 +8,9 @@ import { parseSpiffeId, type SpiffeId } from './spiffe-id.js';
 export const JWT_SVID_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'] as const;
 const ALGORITHMS: ReadonlySet<string> = new Set(JWT_SVID_ALGORITHMS);
 
+/** JWT-SVID §2: "Any header not described here, registered or private, MUST NOT be included". */
+const HEADER_PARAMETERS: ReadonlySet<string> = new Set(['alg', 'kid', 'typ']);
+
 /** go-jose's `DefaultLeeway`, which go-spiffe validates with; also the most this validator allows. */
 export const MAX_LEEWAY_SECONDS = 60;
 
@@ -77,7 +80,7 @@ function audienceOf(claims: Record<string, unknown>): string[] {
 /**
  * Validates JWT-SVIDs exactly per the JWT-SVID spec and as strictly as go-spiffe's
  * `jwtsvid.ParseAndValidate`, in its order: compact serialization only; `alg` one of
- * {@link JWT_SVID_ALGORITHMS}, checked before anything else; `typ` absent, `JWT` or `JOSE`; `sub`
+ * {@link JWT_SVID_ALGORITHMS}, checked before anything else; `typ` absent, `JWT` or `JOSE`; no other header parameter; `sub`
  * and `exp` present; `sub` a SPIFFE ID; `kid` present; the key found by `kid` among the JWT
  * authorities of the bundle of the `sub`'s trust domain; the signature; then `aud` containing
  * the configured audience, `nbf` and `iat` not in the future and `exp` not past, each within the
@@ -130,6 +133,11 @@ export class JwtSvidValidator {
     }
     if ('typ' in header && header.typ !== 'JWT' && header.typ !== 'JOSE') {
       fail('JWT_SVID_INVALID_TYPE', `token header type not equal to either JWT or JOSE, got ${JSON.stringify(header.typ)}`);
+    }
+    // Stricter than go-spiffe: `jku`, `jwk`, `x5u`, `crit`, … never steer a JWT-SVID's validation.
+    const extra = Object.keys(header).filter((name) => !HEADER_PARAMETERS.has(name));
+    if (extra.length > 0) {
+      fail('JWT_SVID_UNEXPECTED_HEADER', `token header may hold only alg, kid and typ, it also has ${extra.map((n) => JSON.stringify(n)).join(', ')}`);
     }
 
     const claims = decodeObject(payloadPart);

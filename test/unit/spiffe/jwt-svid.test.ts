@@ -218,6 +218,21 @@ describe('JwtSvidValidator (beyond go-spiffe)', () => {
     expect(error.code).toBe('JWT_SVID_NO_AUTHORITY');
   });
 
+  it.each([
+    ['jwk', { jwk: { kty: 'oct', k: 'c2VjcmV0' } }],
+    ['jku', { jku: 'https://attacker.example/keys' }],
+    ['x5u', { x5u: 'https://attacker.example/cert.pem' }],
+  ])('refuses a header with %s: the JWT-SVID spec allows only alg, kid and typ', async (name, extra) => {
+    const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(validClaims())))
+      .setProtectedHeader({ alg: 'ES384', typ: 'JWT', kid: 'authority1', ...extra })
+      .sign(key1.privateKey);
+
+    const error = await failureOf(token);
+
+    expect(error.code).toBe('JWT_SVID_UNEXPECTED_HEADER');
+    expect(error.message).toContain(JSON.stringify(name));
+  });
+
   it('accepts a typ of JOSE and a token without typ', async () => {
     const jose = await generateToken(validClaims(), key1, 'authority1', 'JOSE');
     const bare = await new CompactSign(new TextEncoder().encode(JSON.stringify(validClaims())))
