@@ -33,7 +33,7 @@ beforeAll(async () => {
   base = { ...process.env };
 });
 beforeEach(() => {
-  queue = new SimulatedSqs({ visibilityTimeoutMs: 20 });
+  queue = new SimulatedSqs({ visibilityTimeoutMs: 300 });
   sqs.on(SendMessageCommand).callsFake(sendMessageInto(queue));
 });
 afterAll(async () => {
