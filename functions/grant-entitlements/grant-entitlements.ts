@@ -17,7 +17,11 @@ export interface EntitlementWriter {
 
 /** What a Stripe Entitlements summary needs from storage (`StripeLinkStore` is one). */
 export interface StripeLinks extends PurchaserLinks {
-  recordFeatureSummary(customerId: string, summary: FeatureSummary): Promise<{ known: string[]; newest: FeatureSummary }>;
+  recordFeatureSummary(
+    customerId: string,
+    summary: FeatureSummary,
+    options?: { complete?: boolean },
+  ): Promise<{ known: string[]; newest: FeatureSummary | undefined }>;
 }
 
 export interface GrantDeps {
@@ -67,7 +71,8 @@ export interface GrantResult {
  * - `grant` / `revoke` write `entitlement`;
  * - `sync` records the summary, then makes every feature the customer's summaries ever listed
  *   what the newest summary says (granted when listed, revoked when not), written with that
- *   summary's event order, so the newest summary wins whatever order they arrive in;
+ *   summary's event order, so the newest summary wins whatever order they arrive in; a partial
+ *   summary (`entitlementsComplete: false`) only grants what it lists;
  * - `link` only records the links.
  *
  * A purchaser without a family is the only member. Safe to run again for the same event: members
@@ -127,11 +132,14 @@ async function featureChanges(
   const customerId = command.stripeRefs?.find((ref) => ref.startsWith('cus_'));
   // resolvePurchaser already failed an event without links or refs; a summary always names its customer.
   if (links === undefined || customerId === undefined) return [];
-  const { known, newest } = await links.recordFeatureSummary(customerId, {
-    eventId: command.eventId,
-    eventCreated: command.eventCreated,
-    features: command.entitlements ?? [],
-  });
+  const summary = { eventId: command.eventId, eventCreated: command.eventCreated, features: command.entitlements ?? [] };
+  if (command.entitlementsComplete === false) {
+    // Part of a summary: grant what it lists, in its own order; it cannot revoke anything.
+    await links.recordFeatureSummary(customerId, summary, { complete: false });
+    return summary.features.map((entitlement) => ({ ...base, action: 'grant' as const, entitlement, eventId: summary.eventId, eventCreated: summary.eventCreated }));
+  }
+  const { known, newest } = await links.recordFeatureSummary(customerId, summary);
+  if (newest === undefined) return [];
   const listed = new Set(newest.features);
   return known.map((entitlement) => ({
     ...base,

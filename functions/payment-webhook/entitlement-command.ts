@@ -48,8 +48,13 @@ export const EntitlementCommand = z
     stripeRefs: z.array(z.string().regex(/^[a-z]+_\w+$/)).max(8).optional(),
     /** `grant` / `revoke`: the entitlement. */
     entitlement: EntitlementName.optional(),
-    /** `sync`: the complete set of Stripe feature lookup keys the customer holds now. */
+    /** `sync`: the Stripe feature lookup keys the customer holds now. */
     entitlements: z.array(EntitlementName).max(100).optional(),
+    /**
+     * `sync`: false when the summary listed only part of the features (`has_more`): those listed
+     * are granted, and nothing is revoked on its word.
+     */
+    entitlementsComplete: z.boolean().optional(),
     /** `grant`: the grant lapses at this time (epoch seconds), e.g. the end of a past-due grace. */
     expiresAt: z.number().int().nonnegative().optional(),
   })

@@ -117,8 +117,19 @@ export class StripeLinkStore {
    *
    * @throws EntitlementStoreError `ENTITLEMENT_WRITE_FAILED` / `ENTITLEMENT_READ_FAILED`.
    */
-  async recordFeatureSummary(customerId: string, summary: FeatureSummary): Promise<{ known: string[]; newest: FeatureSummary }> {
+  async recordFeatureSummary(
+    customerId: string,
+    summary: FeatureSummary,
+    options: { complete?: boolean } = {},
+  ): Promise<{ known: string[]; newest: FeatureSummary | undefined }> {
     const features = [...new Set(summary.features)];
+    // A partial summary (`has_more`) only adds to the known features: it is never the newest word.
+    if (options.complete === false) {
+      if (features.length > 0) {
+        await this.#addKnown(customerId, summary, features);
+      }
+      return this.#readFeatures(customerId);
+    }
     const add = features.length > 0 ? ' ADD #features :features' : '';
     const values: Record<string, AttributeValue> = features.length > 0 ? { ':features': { SS: features } } : {};
     try {
@@ -145,32 +156,44 @@ export class StripeLinkStore {
         );
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        // A newer summary is kept: only its features join the known set.
-        if (add) {
-          await this.#client.send(
-            new UpdateItemCommand({
-              TableName: this.tableName,
-              Key: key(customerId, FEATURES_SORT_KEY),
-              UpdateExpression: add.trim(),
-              ExpressionAttributeNames: { '#features': 'features' },
-              ExpressionAttributeValues: values,
-            }),
-          );
-        }
+        // A newer summary is kept: only this one's features join the known set.
+        if (add) await this.#addKnown(customerId, summary, features);
       }
     } catch (error) {
       throw userFailure('ENTITLEMENT_WRITE_FAILED', `cannot record the entitlement summary of ${show(customerId)} for event ${summary.eventId}`, { tableName: this.tableName, userId: customerId }, error);
     }
+    const read = await this.#readFeatures(customerId);
+    if (read.newest === undefined) {
+      throw userFailure('ENTITLEMENT_READ_FAILED', `the entitlement summary of ${show(customerId)} vanished after event ${summary.eventId} wrote it`, { tableName: this.tableName, userId: customerId });
+    }
+    return read;
+  }
+
+  async #addKnown(customerId: string, summary: LinkOrder, features: string[]): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(customerId, FEATURES_SORT_KEY),
+          UpdateExpression: 'ADD #features :features',
+          ExpressionAttributeNames: { '#features': 'features' },
+          ExpressionAttributeValues: { ':features': { SS: features } },
+        }),
+      );
+    } catch (error) {
+      throw userFailure('ENTITLEMENT_WRITE_FAILED', `cannot record the features of ${show(customerId)} for event ${summary.eventId}`, { tableName: this.tableName, userId: customerId }, error);
+    }
+  }
+
+  async #readFeatures(customerId: string): Promise<{ known: string[]; newest: FeatureSummary | undefined }> {
     const item = await this.#get(customerId, FEATURES_SORT_KEY);
     const eventId = item?.['summaryEventId']?.S;
     const eventCreated = Number(item?.['summaryEventCreated']?.N);
-    if (eventId === undefined || !Number.isFinite(eventCreated)) {
-      throw userFailure('ENTITLEMENT_READ_FAILED', `the entitlement summary of ${show(customerId)} vanished after event ${summary.eventId} wrote it`, { tableName: this.tableName, userId: customerId });
-    }
-    return {
-      known: [...(item?.['features']?.SS ?? [])].sort(),
-      newest: { eventId, eventCreated, features: (item?.['summaryFeatures']?.L ?? []).flatMap((v) => (v.S === undefined ? [] : [v.S])) },
-    };
+    const newest =
+      eventId === undefined || !Number.isFinite(eventCreated)
+        ? undefined
+        : { eventId, eventCreated, features: (item?.['summaryFeatures']?.L ?? []).flatMap((v) => (v.S === undefined ? [] : [v.S])) };
+    return { known: [...(item?.['features']?.SS ?? [])].sort(), newest };
   }
 
   async #get(ref: string, sortKey: string, ...projection: string[]): Promise<Record<string, AttributeValue> | undefined> {

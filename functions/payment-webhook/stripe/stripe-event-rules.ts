@@ -28,7 +28,7 @@ export interface StripeEventHeader {
 type Effect =
   | { action: 'grant'; entitlement: string; expiresAt?: number }
   | { action: 'revoke'; entitlement: string }
-  | { action: 'sync'; entitlements: string[] }
+  | { action: 'sync'; entitlements: string[]; entitlementsComplete?: false }
   | { action: 'none' };
 
 type Rule = (object: unknown, event: StripeEventHeader, settings: StripeEventSettings) => { purchaser: PurchaserReference; effect: Effect };
@@ -88,7 +88,9 @@ const disputeCreated: Rule = (object, _event, settings) => {
 const entitlementSummaryUpdated: Rule = (object) => {
   const summary = parseOrThrow(ActiveEntitlementSummary, object, OBJECT_PATH);
   const entitlements = [...new Set(summary.entitlements.data.map((e) => e.lookup_key))];
-  return { purchaser: purchaserOfEntitlementSummary(summary), effect: { action: 'sync', entitlements } };
+  // A summary with more pages than the event carries cannot say what the customer no longer holds.
+  const effect: Effect = summary.entitlements.has_more ? { action: 'sync', entitlements, entitlementsComplete: false } : { action: 'sync', entitlements };
+  return { purchaser: purchaserOfEntitlementSummary(summary), effect };
 };
 
 /** The handled event types and their rules. */

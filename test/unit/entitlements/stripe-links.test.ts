@@ -71,6 +71,13 @@ describe('StripeLinkStore feature summaries', () => {
     expect(older).toEqual({ known: ['storage', 'support'], newest: { eventId: 'evt_3', eventCreated: T + 30, features: ['storage'] } });
   });
 
+  it('adds a partial summary\'s features to the known ones, without making it the newest', async () => {
+    await links().recordFeatureSummary('cus_A', { eventId: 'evt_1', eventCreated: T, features: ['storage'] });
+    const partial = await links().recordFeatureSummary('cus_A', { eventId: 'evt_2', eventCreated: T + 1, features: ['support'] }, { complete: false });
+
+    expect(partial).toEqual({ known: ['storage', 'support'], newest: { eventId: 'evt_1', eventCreated: T, features: ['storage'] } });
+  });
+
   it('records an empty summary: the customer holds no feature any more', async () => {
     await links().recordFeatureSummary('cus_A', { eventId: 'evt_1', eventCreated: T, features: ['storage'] });
     const empty = await links().recordFeatureSummary('cus_A', { eventId: 'evt_2', eventCreated: T + 1, features: [] });

@@ -72,3 +72,13 @@ describe('the invoice, where the two shapes differ', () => {
     expect(old.data.object).not.toHaveProperty('parent');
   });
 });
+
+describe('an entitlement summary with more pages than the event carries', () => {
+  it('is queued as a partial sync, which grants what it lists and revokes nothing', async () => {
+    const event = JSON.parse(await readFile(join(SAMPLES, 'latest', 'entitlements.active_entitlement_summary.updated.json'), 'utf8'));
+    event.data.object.entitlements.has_more = true;
+    const { envelope, json } = parseStripeEvent(Buffer.from(JSON.stringify(event)));
+
+    expect(entitlementCommandFor(envelope, json)).toMatchObject({ action: 'sync', entitlements: ['priority_support', 'premium_features'], entitlementsComplete: false });
+  });
+});
