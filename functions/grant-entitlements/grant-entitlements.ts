@@ -2,7 +2,7 @@ import type { ApplyOutcome, EntitlementChange } from '../../shared/entitlements/
 import type { FeatureSummary } from '../../shared/entitlements/stripe-links.js';
 import type { Contact } from '../../shared/transport/contact-client.js';
 import type { EntitlementCommand } from '../payment-webhook/entitlement-command.js';
-import { resolvePurchaser, type PurchaserLinks } from './purchaser-resolution.js';
+import { linkPurchaser, resolvePurchaser, type PurchaserLinks } from './purchaser-resolution.js';
 
 /** What granting needs from the mesh: the contact-service's two lookups. */
 export interface FamilyDirectory {
@@ -84,6 +84,8 @@ export interface GrantResult {
  */
 export async function grantEntitlements(command: EntitlementCommand, deps: GrantDeps): Promise<GrantResult> {
   const resolved = await resolvePurchaser(command, deps.links);
+  // The links are written while the contact-service is asked: they do not depend on its answer.
+  const linking = linkPurchaser(command, deps.links);
   const result: GrantResult = {
     eventId: command.eventId,
     action: command.action,
@@ -97,9 +99,12 @@ export async function grantEntitlements(command: EntitlementCommand, deps: Grant
     superseded: [],
     changes: [],
   };
-  if (command.action === 'link') return result;
+  if (command.action === 'link') {
+    await linking;
+    return result;
+  }
 
-  const purchaser = await deps.directory.getUserInfo(resolved.userId);
+  const [purchaser] = await Promise.all([deps.directory.getUserInfo(resolved.userId), linking]);
   const members = purchaser.familyId ? await deps.directory.getFamilyMembers(purchaser.familyId) : [purchaser];
   const memberIds = members.some((m) => m.id === purchaser.id) ? members.map((m) => m.id) : [purchaser.id, ...members.map((m) => m.id)];
   result.familyId = purchaser.familyId;

@@ -15,21 +15,29 @@ export interface ResolvedPurchaser {
 }
 
 /**
- * The command's purchaser: the user the event names, whose Stripe objects are then linked to it
- * (conditional and event-ordered, so an older event never re-links them); else the user the first
- * linked Stripe object belongs to.
+ * The command's purchaser: the user the event names; else the user the first linked Stripe object
+ * belongs to.
  *
  * @throws {PurchaserUnresolvedError} `GRANT_PURCHASER_UNRESOLVED` when the event names no user and
  *   none of its Stripe objects is linked yet (or no link store is configured).
- * @throws {EntitlementStoreError} when reading or writing a link fails (retryable).
+ * @throws {EntitlementStoreError} when reading a link fails (retryable).
  */
 export async function resolvePurchaser(command: EntitlementCommand, links: PurchaserLinks | undefined): Promise<ResolvedPurchaser> {
   const refs = command.stripeRefs ?? [];
-  if (command.purchaserId !== undefined) {
-    if (links && refs.length > 0) await links.link(refs, command.purchaserId, command);
-    return { userId: command.purchaserId, via: 'event' };
-  }
+  if (command.purchaserId !== undefined) return { userId: command.purchaserId, via: 'event' };
   const linked = links && refs.length > 0 ? await links.userOf(refs) : undefined;
   if (linked === undefined) throw new PurchaserUnresolvedError(command.eventId, refs);
   return { userId: linked.userId, via: linked.ref };
+}
+
+/**
+ * Links the Stripe objects of an event that names its user to that user (conditional and
+ * event-ordered, so an older event never re-links them); nothing for an event that names none.
+ *
+ * @throws {EntitlementStoreError} when writing a link fails (retryable: the links are idempotent).
+ */
+export async function linkPurchaser(command: EntitlementCommand, links: PurchaserLinks | undefined): Promise<void> {
+  const refs = command.stripeRefs ?? [];
+  if (command.purchaserId === undefined || links === undefined || refs.length === 0) return;
+  await links.link(refs, command.purchaserId, command);
 }

@@ -2,7 +2,8 @@
  * What each handled Stripe event type does to entitlements (README, "What happens per event").
  * Every other type is acknowledged and ignored.
  */
-import type { EntitlementCommand } from '../entitlement-command.js';
+import { EntitlementCommand } from '../entitlement-command.js';
+import { WebhookError } from '../webhook-error.js';
 import { entitlementNameOf, pricesOfInvoice, pricesOfSubscription } from './entitlement-name.js';
 import { parseOrThrow } from './parse-stripe-object.js';
 import {
@@ -132,7 +133,7 @@ export function commandForStripeEvent(
   const { purchaser, effect } = rule(objectOf(json), event, settings);
   if (effect.action === 'none' && (purchaser.userId === undefined || purchaser.stripeRefs.length === 0)) return undefined;
   const { action: _none, ...change } = effect;
-  return {
+  return validCommand({
     eventId: event.id,
     eventType: event.type,
     eventCreated: event.created,
@@ -140,7 +141,22 @@ export function commandForStripeEvent(
     ...(purchaser.stripeRefs.length === 0 ? {} : { stripeRefs: purchaser.stripeRefs }),
     ...change,
     action: effect.action === 'none' ? 'link' : effect.action,
-  };
+  });
+}
+
+/**
+ * The command, checked as grant-entitlements will read it: what a signed event carries (an
+ * entitlement name the table reserves, an id that is not a Stripe id) must be a 400, not a queue
+ * failure that Stripe would retry for days.
+ */
+function validCommand(command: EntitlementCommand): EntitlementCommand {
+  const parsed = EntitlementCommand.safeParse(command);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new WebhookError(
+    'WEBHOOK_EVENT_INVALID',
+    `stripe event ${command.eventId}: its ${issue?.path.join('.') || 'command'} ${issue?.message ?? 'is invalid'}`,
+  );
 }
 
 /** `data.object`, or `undefined` when the event has none (reported as a missing field). */

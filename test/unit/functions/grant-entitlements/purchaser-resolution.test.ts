@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { resolvePurchaser, type PurchaserLinks } from '../../../../functions/grant-entitlements/purchaser-resolution.js';
+import { linkPurchaser, resolvePurchaser, type PurchaserLinks } from '../../../../functions/grant-entitlements/purchaser-resolution.js';
 import { PurchaserUnresolvedError } from '../../../../functions/grant-entitlements/purchaser-unresolved-error.js';
 import type { EntitlementCommand } from '../../../../functions/payment-webhook/entitlement-command.js';
 
@@ -19,10 +19,20 @@ describe('resolvePurchaser', () => {
   it('takes the user the event names, and links its Stripe objects to that user as of the event', async () => {
     const store = links();
 
-    const resolved = await resolvePurchaser({ ...base, purchaserId: 'user-1', stripeRefs: ['sub_A', 'cus_A'] }, store);
+    const command = { ...base, purchaserId: 'user-1', stripeRefs: ['sub_A', 'cus_A'] };
+    const resolved = await resolvePurchaser(command, store);
+    await linkPurchaser(command, store);
 
     expect(resolved).toEqual({ userId: 'user-1', via: 'event' });
     expect(store.link).toHaveBeenCalledWith(['sub_A', 'cus_A'], 'user-1', expect.objectContaining({ eventId: 'evt_1', eventCreated: 1_767_225_600 }));
+  });
+
+  it('links nothing for an event that names no user', async () => {
+    const store = links({ cus_A: 'user-2' });
+
+    await linkPurchaser({ ...base, stripeRefs: ['cus_A'] }, store);
+
+    expect(store.link).not.toHaveBeenCalled();
   });
 
   it('resolves an event that names no user through the first of its objects that is linked', async () => {
