@@ -1,0 +1,253 @@
+/**
+ * `npm run serve` once its command line is read: start the dependencies (as the invoke CLI does),
+ * the function containers, the event source mapping, the schedule, the HTTP API with the console,
+ * the Invoke API and the code watcher; {@link ServeHandle.close} stops all of it.
+ */
+import { rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Node } from 'constructs';
+import { appConfigFromContext, type AppConfig } from '../../../cdk/config.js';
+import { FUNCTION_NAMES, type FunctionName } from '../invoke-options.js';
+import { LocalSetupError, LOCAL_QUEUE_NAME, startLocalDependencies, type LocalDependencies } from '../local-dependencies.js';
+import type { LogFormat } from '../log-rendering.js';
+import { LOCAL_ACCOUNT_ID } from '../sqs-event.js';
+import { BAD_REQUEST } from './api-gateway-v2.js';
+import { watchCode } from './code-watcher.js';
+import type { ConsoleSources } from './console-state.js';
+import { EventSourceMapping } from './event-source-mapping.js';
+import { FailureReasons } from './failure-reasons.js';
+import { FunctionPool, type FunctionDefinition } from './function-pool.js';
+import { HTTP_ROUTES } from './http-routes.js';
+import { serveHttpRequest } from './http-api.js';
+import { InvocationHistory } from './invocation-history.js';
+import { serveInvokeRequest } from './lambda-invoke-api.js';
+import { localMappedQueue, sdkMappedQueue, type MappedQueue } from './mapped-queue.js';
+import { startSchedule } from './schedule.js';
+import type { ServeOptions } from './serve-options.js';
+import { reportToTerminal } from './terminal-report.js';
+
+export const PROJECT_ROOT = new URL('../../../', import.meta.url);
+const STATE_DIRECTORIES = ['pki', 'dynamodb', 'sqs', 'serve'];
+
+/** What the CDK stack gives each function, read from the same context (`cdk.json` and `-c`). */
+const FUNCTION_SETTINGS: Record<FunctionName, (c: AppConfig) => { timeoutSeconds: number; memoryMb: number }> = {
+  'payment-webhook': (c) => ({ timeoutSeconds: c.paymentWebhookTimeoutSeconds, memoryMb: c.paymentWebhookMemoryMb }),
+  'grant-entitlements': (c) => ({ timeoutSeconds: c.grantEntitlementsTimeoutSeconds, memoryMb: c.grantEntitlementsMemoryMb }),
+  'get-user-info': (c) => ({ timeoutSeconds: c.getUserInfoTimeoutSeconds, memoryMb: c.getUserInfoMemoryMb }),
+  'mesh-health': (c) => ({ timeoutSeconds: c.meshHealthTimeoutSeconds, memoryMb: c.meshHealthMemoryMb }),
+};
+
+/** The stack's visibility-timeout rule (`payment-functions-stack.ts`): six times the consumer's timeout plus the window. */
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export interface ServeIo {
+  /** serve's own progress lines. */
+  say(line: string): void;
+  /** Everything the terminal report writes. */
+  write(text: string): void;
+  format: LogFormat;
+}
+
+export interface ServeHandle {
+  readonly httpUrl: string;
+  readonly invokeUrl: string;
+  readonly history: InvocationHistory;
+  close(): Promise<void>;
+}
+
+/** The app configuration `cdk synth` would read: cdk.json's context, then the `-c` overrides. */
+async function appConfig(overrides: Record<string, string>): Promise<AppConfig> {
+  const { readFile } = await import('node:fs/promises');
+  const cdkJson = JSON.parse(await readFile(new URL('cdk.json', PROJECT_ROOT), 'utf8')) as { context?: Record<string, unknown> };
+  const context: Record<string, unknown> = { ...cdkJson.context };
+  for (const [key, raw] of Object.entries(overrides)) {
+    // As the CDK CLI does with -c: JSON when it parses, the string otherwise.
+    try {
+      context[key] = JSON.parse(raw);
+    } catch {
+      context[key] = raw;
+    }
+  }
+  try {
+    return appConfigFromContext({ tryGetContext: (key: string) => context[key] } as unknown as Node, {});
+  } catch (error) {
+    throw new LocalSetupError((error as Error).message);
+  }
+}
+
+/** Listens on `host:port`. @throws {LocalSetupError} naming the port and the variable to change when it is taken. */
+function listen(server: Server, host: string, port: number, variable: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new LocalSetupError(`port ${port} on ${host} is in use (EADDRINUSE): stop what listens there, or set ${variable} to another port (0 picks a free one)`)
+          : error,
+      );
+    });
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * Starts everything; resolves once both servers listen.
+ *
+ * @throws {LocalSetupError} when the settings cannot work (a port in use, a bad context value…);
+ *   whatever had started is stopped first.
+ */
+export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS.ProcessEnv = process.env): Promise<ServeHandle> {
+  const startedAt = new Date().toISOString();
+  const localDir = env.PAYMENT_FUNCTIONS_LOCAL_DIR || join(new URL(PROJECT_ROOT).pathname, '.local');
+  if (options.reset) {
+    await Promise.all(STATE_DIRECTORIES.map((d) => rm(join(localDir, d), { recursive: true, force: true })));
+    io.say(`reset: wiped ${STATE_DIRECTORIES.map((d) => join(localDir, d)).join(', ')}`);
+  }
+  const config = await appConfig(options.context);
+  const closers: (() => Promise<unknown> | unknown)[] = [];
+  const close = async () => {
+    for (const closeOne of closers.splice(0).reverse()) await closeOne();
+  };
+  try {
+    const deps: LocalDependencies = await startLocalDependencies({ env, localDir, needs: { webhook: true, queue: true, mesh: true, table: true }, log: (line) => io.say(line) });
+    closers.push(() => deps.close());
+    const region = env.AWS_REGION ?? 'us-east-1';
+
+    const history = new InvocationHistory();
+    closers.push(reportToTerminal(history, { format: io.format, level: options.logLevel, write: io.write }));
+    const pools = new Map<string, FunctionPool>();
+    for (const name of FUNCTION_NAMES) {
+      const definition: FunctionDefinition = {
+        name,
+        modulePath: new URL(`functions/${name}/handler.ts`, PROJECT_ROOT).href,
+        ...FUNCTION_SETTINGS[name](config),
+        region,
+        env: functionEnvironment(name, env, FUNCTION_SETTINGS[name](config).memoryMb),
+      };
+      const pool = new FunctionPool(definition, history);
+      pool.onInitLog((line) => io.write(`${line}\n`));
+      pools.set(name, pool);
+      closers.push(() => pool.close());
+    }
+
+    // The event source mapping on the stack's queue knobs.
+    const batchingWindow = config.queueMaxBatchingWindowSeconds;
+    const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? VISIBILITY_TIMEOUT_FACTOR * config.grantEntitlementsTimeoutSeconds + batchingWindow;
+    let queue: MappedQueue;
+    if (deps.sqs) {
+      const deadLetters = `${LOCAL_QUEUE_NAME}-dlq`;
+      deps.sqs.store.setAttributes(LOCAL_QUEUE_NAME, {
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deps.sqs.queueArn(deadLetters), maxReceiveCount: config.queueMaxReceiveCount }),
+      });
+      queue = localMappedQueue(deps.sqs, LOCAL_QUEUE_NAME, deadLetters);
+    } else {
+      const client = new SQSClient({});
+      closers.push(() => client.destroy());
+      queue = sdkMappedQueue(client, env.QUEUE_URL!, region);
+    }
+    const reasons = new FailureReasons(join(localDir, 'serve', 'failure-reasons.json'));
+    const mapping = new EventSourceMapping({
+      queue,
+      pool: pools.get('grant-entitlements')!,
+      batchSize: config.queueBatchSize,
+      maxBatchingWindowSeconds: batchingWindow,
+      visibilityTimeoutSeconds,
+      onRecordFailed: (messageId, reason, receiveCount) => {
+        reasons.record(messageId, reason, receiveCount);
+        const last = receiveCount >= config.queueMaxReceiveCount;
+        io.say(`queue: record ${messageId} failed (receive ${receiveCount} of ${config.queueMaxReceiveCount}): ${reason}; ${last ? 'it moves to the dead-letter queue on the next receive' : `retried after the visibility timeout (${visibilityTimeoutSeconds} s)`}`);
+      },
+      onError: (error) => io.say(`queue: polling ${queue.url} failed: ${(error as Error).message}`),
+    });
+    mapping.start();
+    closers.push(() => mapping.stop());
+    io.say(`event source mapping: ${queue.url} -> grant-entitlements, batch ${config.queueBatchSize}, window ${batchingWindow} s, visibility ${visibilityTimeoutSeconds} s, dead-letter queue after ${config.queueMaxReceiveCount} receives, partial batch responses`);
+
+    if (options.meshHealthEverySeconds > 0) {
+      closers.push(startSchedule({ pool: pools.get('mesh-health')!, everySeconds: options.meshHealthEverySeconds, region }));
+      io.say(`schedule: mesh-health every ${options.meshHealthEverySeconds} s (deployed: every ${config.meshHealthScheduleMinutes} min)`);
+    }
+
+    const dynamo = new DynamoDBClient({});
+    closers.push(() => dynamo.destroy());
+    const consoleSources: ConsoleSources = {
+      history,
+      pools,
+      mapping,
+      reasons,
+      maxReceiveCount: config.queueMaxReceiveCount,
+      dynamo: { client: dynamo, table: env.ENTITLEMENTS_TABLE! },
+      startedAt,
+      meshHealthEverySeconds: options.meshHealthEverySeconds,
+    };
+    const report = (line: string) => io.say(line);
+
+    const httpServer = createServer((request, response) => {
+      serveHttpRequest(request, response, { pools, console: consoleSources, report }).catch((error: unknown) => {
+        report(`http api: ${request.method} ${request.url}: ${(error as Error).message}`);
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}');
+      });
+    });
+    const invokeServer = createServer((request, response) => {
+      serveInvokeRequest(request, response, { pools, region, accountId: LOCAL_ACCOUNT_ID, report }).catch((error: unknown) => {
+        report(`invoke api: ${request.method} ${request.url}: ${(error as Error).message}`);
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceException' }).end(JSON.stringify({ Type: 'Service', message: (error as Error).message }));
+      });
+    });
+    // A request Node cannot parse gets API Gateway's 400, and serve keeps running.
+    for (const [server, name] of [[httpServer, 'http api'], [invokeServer, 'invoke api']] as const) {
+      server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+        report(`${name}: malformed request (${error.code ?? error.message}): answered 400`);
+        if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${BAD_REQUEST.body.length}\r\nconnection: close\r\n\r\n${BAD_REQUEST.body.toString()}`);
+      });
+      closers.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      );
+    }
+    const httpPort = await listen(httpServer, options.host, options.port, 'PORT');
+    const invokePort = await listen(invokeServer, options.host, options.lambdaPort, 'LAMBDA_PORT');
+    const httpUrl = `http://${options.host}:${httpPort}`;
+    const invokeUrl = `http://${options.host}:${invokePort}`;
+    for (const route of HTTP_ROUTES) {
+      io.say(`http api: ${route.routeKey} -> ${route.functionName}${route.authorization === 'iam' ? ' (deployed behind IAM auth: NOT emulated here, requests are not SigV4-checked)' : ''}`);
+    }
+
+    if (options.watch) {
+      closers.push(
+        watchCode({
+          root: new URL(PROJECT_ROOT).pathname,
+          onChange: (files) => {
+            for (const pool of pools.values()) pool.retireAll();
+            io.say(`code changed (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''}): the next invocation of every function cold-starts the new code`);
+          },
+        }),
+      );
+    }
+    return { httpUrl, invokeUrl, history, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The environment of one function: the shared one, plus what Lambda sets for it. */
+function functionEnvironment(name: FunctionName, env: NodeJS.ProcessEnv, memoryMb: number): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+    POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME || name,
+    // DEBUG unless set: the console shows each successful mesh call (DEBUG) with its peer SPIFFE ID;
+    // the terminal filters by --log-level.
+    POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL || 'DEBUG',
+  };
+}
