@@ -36,10 +36,18 @@ async function main(argv: string[]): Promise<number> {
   }
   say(`ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s: http api ${handle.httpUrl}  invoke api ${handle.invokeUrl}  console ${handle.httpUrl}/_console  (Ctrl-C stops)`);
   return new Promise((resolve) => {
-    let stopping = false;
+    let stoppingSince: number | undefined;
     const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
+      // Ctrl-C reaches serve twice (from the terminal, and relayed by tsx): a repeat within a
+      // second is that echo; a later one is a user who does not want to wait.
+      if (stoppingSince !== undefined) {
+        if (performance.now() - stoppingSince > 1000) {
+          say(`${signal} again: exiting without waiting`);
+          process.exit(130);
+        }
+        return;
+      }
+      stoppingSince = performance.now();
       say(`${signal}: stopping the containers, servers and local dependencies`);
       handle.close().then(
         () => {
@@ -52,8 +60,8 @@ async function main(argv: string[]): Promise<number> {
         },
       );
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
 }
 
