@@ -80,7 +80,7 @@ export function meshViewOf(invocations: readonly InvocationRecord[]) {
       }
     }
   }
-  return { calls: calls.reverse().slice(0, 30), breakers, svid, health };
+  return { calls: calls.sort((a, b) => b.at.localeCompare(a.at)).slice(0, 30), breakers, svid, health };
 }
 
 interface EntitlementRow {

@@ -101,7 +101,13 @@ export class EventSourceMapping {
     let windowEnds: number | undefined;
     while (!this.#stopped) {
       const got = await queue.receive(batchSize - records.length, visibilityTimeoutSeconds);
-      records.push(...got);
+      for (const record of got) {
+        // Received again within the window (visibility timeout shorter than the window): one
+        // record per message, with the newest receipt handle, the only one that can delete it.
+        const earlier = records.findIndex((r) => r.messageId === record.messageId);
+        if (earlier >= 0) records.splice(earlier, 1);
+        records.push(record);
+      }
       if (records.length >= batchSize) break;
       if (records.length > 0) {
         windowEnds ??= Date.now() + maxBatchingWindowSeconds * 1000;
