@@ -70,7 +70,8 @@ export function renderLogLine(raw: string, options: RenderOptions): string {
     return raw;
   }
   const { colour } = options;
-  const time = typeof line.timestamp === 'string' ? line.timestamp.slice(11, 23) : new Date().toISOString().slice(11, 23);
+  const emfTime = (line._aws as { Timestamp?: unknown } | undefined)?.Timestamp;
+  const time = (typeof line.timestamp === 'string' ? line.timestamp : new Date(typeof emfTime === 'number' ? emfTime : Date.now()).toISOString()).slice(11, 23);
   // EMF lines use `service` as a metric dimension (the mesh service), not as the writer's name.
   if (line._aws !== undefined) return `${paint(colour, '90', `${time} METRIC ${options.functionName ?? ''} ${metricsOf(line)}`)}`;
   const service = typeof line.service === 'string' ? line.service : (options.functionName ?? '');
