@@ -105,3 +105,37 @@ describe('the local Lambda Invoke API, driven by the SDK\'s LambdaClient', () =>
     await expect(lambda.send(new InvokeCommand({ FunctionName: 'counter' }))).resolves.toMatchObject({ StatusCode: 200 });
   });
 });
+
+describe('the local event source mapping API, driven by LambdaClient', () => {
+  it('lists the mapping by function, and pauses and resumes it with UpdateEventSourceMapping', async () => {
+    // Prepare: a mapping server of its own, over a stand-in mapping.
+    const { ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand, GetEventSourceMappingCommand } = await import('@aws-sdk/client-lambda');
+    const mapping = { enabled: true, options: { batchSize: 10, maxBatchingWindowSeconds: 1 } } as never as import('./event-source-mapping.js').EventSourceMapping;
+    const mappings = [{ mapping, functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:grant-entitlements', eventSourceArn: 'arn:aws:sqs:us-east-1:000000000000:entitlements' }];
+    const own = createServer((request, response) => void serveInvokeRequest(request, response, { pools: new Map(), region: 'us-east-1', accountId: '000000000000', mappings, report: (line) => reported.push(line) }));
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    const client = new LambdaClient({ endpoint: `http://127.0.0.1:${(own.address() as AddressInfo).port}`, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    try {
+      // Act
+      const { EventSourceMappings = [] } = await client.send(new ListEventSourceMappingsCommand({ FunctionName: 'grant-entitlements' }));
+      const uuid = EventSourceMappings[0]!.UUID!;
+      const paused = await client.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false }));
+      const whilePaused = await client.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+      await client.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: true }));
+
+      // Assess
+      expect(EventSourceMappings).toHaveLength(1);
+      expect(EventSourceMappings[0]).toMatchObject({ State: 'Enabled', BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], EventSourceArn: 'arn:aws:sqs:us-east-1:000000000000:entitlements' });
+      expect(paused.State).toBe('Disabling');
+      expect(whilePaused.State).toBe('Disabled');
+      expect(mapping.enabled).toBe(true);
+      await expect(client.send(new GetEventSourceMappingCommand({ UUID: '00000000-0000-4000-a000-000000000000' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    } finally {
+      client.destroy();
+      await new Promise<void>((resolve) => {
+        own.close(() => resolve());
+        own.closeAllConnections();
+      });
+    }
+  });
+});

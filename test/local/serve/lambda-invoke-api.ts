@@ -9,6 +9,7 @@
  *   `X-Amz-Log-Type: Tail` adds the last 4 KB of its log lines, base64, in `X-Amz-Log-Result`.
  * - `Event`: 202, empty; the invocation runs after the answer (no asynchronous retries locally).
  * - `DryRun`: 204.
+ * - `/2015-03-31/event-source-mappings`: see `event-source-mapping-api.ts`.
  * - Service errors carry `x-amzn-ErrorType` and `{"Type":"User","message"}`:
  *   `ResourceNotFoundException` (404) for an unknown function, `InvalidRequestContentException`
  *   (400) for a payload that is not JSON, `InvalidParameterValueException` (400) for an unknown
@@ -16,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EVENT_SOURCE_MAPPINGS_PATH, serveEventSourceMappingRequest, type MappingEntry } from './event-source-mapping-api.js';
 import type { FunctionPool } from './function-pool.js';
 import type { InvocationRecord } from './invocation-history.js';
 
@@ -29,6 +31,8 @@ export interface InvokeApiOptions {
   pools: ReadonlyMap<string, FunctionPool>;
   region: string;
   accountId: string;
+  /** The event source mappings `UpdateEventSourceMapping` and friends manage (`event-source-mapping-api.ts`). */
+  mappings?: readonly MappingEntry[];
   /** A line for the terminal about a request that never reached a function. */
   report(line: string): void;
 }
@@ -60,6 +64,10 @@ export async function serveInvokeRequest(request: IncomingMessage, response: Ser
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks);
+  if (url.pathname.startsWith(EVENT_SOURCE_MAPPINGS_PATH)) {
+    serveEventSourceMappingRequest(request, response, body, options.mappings ?? [], options.report);
+    return;
+  }
   const match = INVOKE_PATH.exec(url.pathname);
   if (request.method !== 'POST' || !match) {
     options.report(`invoke api: ${request.method} ${url.pathname}: not an operation of this endpoint (UnknownOperationException)`);

@@ -15,11 +15,12 @@ import { appConfigFromContext, type AppConfig } from '../../../cdk/config.js';
 import { FUNCTION_NAMES, type FunctionName } from '../invoke-options.js';
 import { LocalSetupError, LOCAL_QUEUE_NAME, startLocalDependencies, type LocalDependencies } from '../local-dependencies.js';
 import type { LogFormat } from '../log-rendering.js';
-import { LOCAL_ACCOUNT_ID } from '../sqs-event.js';
+import { LOCAL_ACCOUNT_ID, queueArnOf } from '../sqs-event.js';
 import { BAD_REQUEST } from './api-gateway-v2.js';
 import { watchCode } from './code-watcher.js';
 import type { ConsoleSources } from './console-state.js';
 import { EventSourceMapping } from './event-source-mapping.js';
+import type { MappingEntry } from './event-source-mapping-api.js';
 import { FailureReasons } from './failure-reasons.js';
 import { FunctionPool, type FunctionDefinition } from './function-pool.js';
 import { HTTP_ROUTES } from './http-routes.js';
@@ -163,14 +164,17 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
       },
       onError: (error) => io.say(`queue: polling ${queue.url} failed: ${(error as Error).message}`),
     });
-    mapping.start();
     closers.push(() => mapping.stop());
     io.say(`event source mapping: ${queue.url} -> grant-entitlements, batch ${config.queueBatchSize}, window ${batchingWindow} s, visibility ${visibilityTimeoutSeconds} s, dead-letter queue after ${config.queueMaxReceiveCount} receives, partial batch responses`);
 
-    if (options.meshHealthEverySeconds > 0) {
-      closers.push(startSchedule({ pool: pools.get('mesh-health')!, everySeconds: options.meshHealthEverySeconds, region }));
-      io.say(`schedule: mesh-health every ${options.meshHealthEverySeconds} s (deployed: every ${config.meshHealthScheduleMinutes} min)`);
-    }
+
+    const mappings: MappingEntry[] = [
+      {
+        mapping,
+        functionArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:grant-entitlements`,
+        eventSourceArn: queueArnOf(queue.url, region),
+      },
+    ];
 
     const dynamo = new DynamoDBClient({});
     closers.push(() => dynamo.destroy());
@@ -193,7 +197,7 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
       });
     });
     const invokeServer = createServer((request, response) => {
-      serveInvokeRequest(request, response, { pools, region, accountId: LOCAL_ACCOUNT_ID, report }).catch((error: unknown) => {
+      serveInvokeRequest(request, response, { pools, region, accountId: LOCAL_ACCOUNT_ID, mappings, report }).catch((error: unknown) => {
         report(`invoke api: ${request.method} ${request.url}: ${(error as Error).message}`);
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceException' }).end(JSON.stringify({ Type: 'Service', message: (error as Error).message }));
       });
@@ -216,6 +220,14 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
     const invokePort = await listen(invokeServer, options.host, options.lambdaPort, 'LAMBDA_PORT');
     const httpUrl = `http://${options.host}:${httpPort}`;
     const invokeUrl = `http://${options.host}:${invokePort}`;
+    // A function's Lambda client (UpdateEventSourceMapping) reaches the local API, unless pointed elsewhere.
+    if (!env.AWS_ENDPOINT_URL_LAMBDA?.trim()) for (const pool of pools.values()) pool.definition.env.AWS_ENDPOINT_URL_LAMBDA = invokeUrl;
+    // Triggers start once the functions' environment is complete.
+    mapping.start();
+    if (options.meshHealthEverySeconds > 0) {
+      closers.push(startSchedule({ pool: pools.get('mesh-health')!, everySeconds: options.meshHealthEverySeconds, region }));
+      io.say(`schedule: mesh-health every ${options.meshHealthEverySeconds} s (deployed: every ${config.meshHealthScheduleMinutes} min)`);
+    }
     for (const route of HTTP_ROUTES) {
       io.say(`http api: ${route.routeKey} -> ${route.functionName}${route.authorization === 'iam' ? ' (deployed behind IAM auth: NOT emulated here, requests are not SigV4-checked)' : ''}`);
     }
