@@ -44,6 +44,8 @@ function summaryOf(result: unknown): string {
     const r = result as { statusCode?: unknown; batchItemFailures?: unknown[] };
     if (typeof r.statusCode === 'number') return String(r.statusCode);
     if (Array.isArray(r.batchItemFailures)) return `batchItemFailures: ${r.batchItemFailures.length}`;
+    const services = (result as { services?: { service?: unknown; up?: unknown }[] }).services;
+    if (Array.isArray(services)) return services.map((s) => `${String(s.service)} ${s.up ? 'up' : 'down'}`).join(', ') || 'no services';
   }
   return 'returned';
 }

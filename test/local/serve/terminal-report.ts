@@ -49,7 +49,8 @@ export function reportToTerminal(history: InvocationHistory, options: TerminalRe
       if (rank(level) >= rank(options.level)) options.write(`  ${renderLogLine(entry!.line, { colour: true, functionName: record.functionName })}\n`);
     } else {
       const ok = record.state === 'succeeded' && !/^5\d\d$/.test(record.summary ?? '');
-      options.write(`${paint(true, '90', `${new Date().toISOString().slice(11, 23)} ${ok ? '✔' : '✘'}`)} ${paint(true, ok ? '32' : '31', invocationLine(record))}\n`);
+      const colour = !ok ? '31' : /^4\d\d$/.test(record.summary ?? '') ? '33' : '32';
+      options.write(`${paint(true, '90', `${new Date().toISOString().slice(11, 23)} ${ok ? '✔' : '✘'}`)} ${paint(true, colour, invocationLine(record))}\n`);
     }
   });
 }
