@@ -7,17 +7,15 @@ import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Node } from 'constructs';
-import { appConfigFromContext, type AppConfig } from '../../../cdk/config.js';
-import { FUNCTION_NAMES, type FunctionName } from '../invoke-options.js';
+import { FUNCTION_NAMES } from '../invoke-options.js';
 import { LocalSetupError, LOCAL_QUEUE_NAME, startLocalDependencies, type LocalDependencies } from '../local-dependencies.js';
 import type { LogFormat } from '../log-rendering.js';
 import { LOCAL_ACCOUNT_ID, queueArnOf } from '../sqs-event.js';
 import { BAD_REQUEST } from './api-gateway-v2.js';
 import { watchCode } from './code-watcher.js';
+import { deployedConfig, deployedVisibilityTimeoutSeconds, FUNCTION_SETTINGS, functionEnvironment, PROJECT_ROOT } from './deployed-settings.js';
 import type { ConsoleSources } from './console-state.js';
 import { EventSourceMapping } from './event-source-mapping.js';
 import type { MappingEntry } from './event-source-mapping-api.js';
@@ -32,19 +30,7 @@ import { startSchedule } from './schedule.js';
 import type { ServeOptions } from './serve-options.js';
 import { reportToTerminal } from './terminal-report.js';
 
-export const PROJECT_ROOT = new URL('../../../', import.meta.url);
 const STATE_DIRECTORIES = ['pki', 'dynamodb', 'sqs', 'serve'];
-
-/** What the CDK stack gives each function, read from the same context (`cdk.json` and `-c`). */
-const FUNCTION_SETTINGS: Record<FunctionName, (c: AppConfig) => { timeoutSeconds: number; memoryMb: number }> = {
-  'payment-webhook': (c) => ({ timeoutSeconds: c.paymentWebhookTimeoutSeconds, memoryMb: c.paymentWebhookMemoryMb }),
-  'grant-entitlements': (c) => ({ timeoutSeconds: c.grantEntitlementsTimeoutSeconds, memoryMb: c.grantEntitlementsMemoryMb }),
-  'get-user-info': (c) => ({ timeoutSeconds: c.getUserInfoTimeoutSeconds, memoryMb: c.getUserInfoMemoryMb }),
-  'mesh-health': (c) => ({ timeoutSeconds: c.meshHealthTimeoutSeconds, memoryMb: c.meshHealthMemoryMb }),
-};
-
-/** The stack's visibility-timeout rule (`payment-functions-stack.ts`): six times the consumer's timeout plus the window. */
-const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export interface ServeIo {
   /** serve's own progress lines. */
@@ -59,26 +45,6 @@ export interface ServeHandle {
   readonly invokeUrl: string;
   readonly history: InvocationHistory;
   close(): Promise<void>;
-}
-
-/** The app configuration `cdk synth` would read: cdk.json's context, then the `-c` overrides. */
-async function appConfig(overrides: Record<string, string>): Promise<AppConfig> {
-  const { readFile } = await import('node:fs/promises');
-  const cdkJson = JSON.parse(await readFile(new URL('cdk.json', PROJECT_ROOT), 'utf8')) as { context?: Record<string, unknown> };
-  const context: Record<string, unknown> = { ...cdkJson.context };
-  for (const [key, raw] of Object.entries(overrides)) {
-    // As the CDK CLI does with -c: JSON when it parses, the string otherwise.
-    try {
-      context[key] = JSON.parse(raw);
-    } catch {
-      context[key] = raw;
-    }
-  }
-  try {
-    return appConfigFromContext({ tryGetContext: (key: string) => context[key] } as unknown as Node, {});
-  } catch (error) {
-    throw new LocalSetupError((error as Error).message);
-  }
 }
 
 /** Listens on `host:port`. @throws {LocalSetupError} naming the port and the variable to change when it is taken. */
@@ -108,7 +74,7 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
     await Promise.all(STATE_DIRECTORIES.map((d) => rm(join(localDir, d), { recursive: true, force: true })));
     io.say(`reset: wiped ${STATE_DIRECTORIES.map((d) => join(localDir, d)).join(', ')}`);
   }
-  const config = await appConfig(options.context);
+  const config = await deployedConfig(options.context);
   const closers: (() => Promise<unknown> | unknown)[] = [];
   const close = async () => {
     for (const closeOne of closers.splice(0).reverse()) await closeOne();
@@ -137,7 +103,7 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
 
     // The event source mapping on the stack's queue knobs.
     const batchingWindow = config.queueMaxBatchingWindowSeconds;
-    const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? VISIBILITY_TIMEOUT_FACTOR * config.grantEntitlementsTimeoutSeconds + batchingWindow;
+    const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? deployedVisibilityTimeoutSeconds(config);
     let queue: MappedQueue;
     if (deps.sqs) {
       const deadLetters = `${LOCAL_QUEUE_NAME}-dlq`;
@@ -248,18 +214,4 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
     await close();
     throw error;
   }
-}
-
-/** The environment of one function: the shared one, plus what Lambda sets for it. */
-function functionEnvironment(name: FunctionName, env: NodeJS.ProcessEnv, memoryMb: number): NodeJS.ProcessEnv {
-  return {
-    ...env,
-    AWS_LAMBDA_FUNCTION_NAME: name,
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
-    POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME || name,
-    // DEBUG unless set: the console shows each successful mesh call (DEBUG) with its peer SPIFFE ID;
-    // the terminal filters by --log-level.
-    POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL || 'DEBUG',
-  };
 }
