@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { connect } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signStripePayload, stripeEventBody } from '../../fixtures/stripe.js';
 import { freshStripeEventId } from '../../local/default-events.js';
 import { LOCAL_SIGNING_SECRET } from '../../local/webhook-delivery.js';
+import { PROJECT_ROOT } from './run-npm.js';
 import { startServeProcess, type ServeProcess } from './serve-process.js';
 
 // Child processes on a 2-core machine: npm, tsx, the dependencies, then each function's cold start.
@@ -108,6 +109,30 @@ describe('npm run serve', () => {
     });
     await expect(lambda.send(new InvokeCommand({ FunctionName: 'charge-card' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     expect((await fetch(`${serve.httpUrl}/users/user-1`)).status).toBe(200);
+  }, CHILD_TIMEOUT);
+
+  it('cold-starts a function after its code is saved (hot reload), without a restart', async () => {
+    // Prepare: a warm get-user-info container.
+    await lambda.send(new InvokeCommand({ FunctionName: 'get-user-info', Payload: JSON.stringify({ userId: 'user-1' }) }));
+    const invocationsOf = () =>
+      serve.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { serve?: string; functionName?: string; cold?: boolean; requestId?: string })
+        .filter((line) => line.serve === 'invocation' && line.functionName === 'get-user-info');
+    const warm = await lambda.send(new InvokeCommand({ FunctionName: 'get-user-info', Payload: JSON.stringify({ userId: 'user-1' }) }));
+    await expect.poll(() => invocationsOf().at(-1)?.cold).toBe(false);
+
+    // Act: "save" the handler's logic file (its content unchanged: only the save is the point).
+    const file = join(PROJECT_ROOT, 'functions', 'get-user-info', 'get-user-info.ts');
+    const now = new Date();
+    await utimes(file, now, now);
+    await expect.poll(() => serve.stderr, { timeout: 10_000 }).toMatch(/code changed \(functions\/get-user-info\/get-user-info\.ts\): the next invocation of every function cold-starts the new code/);
+    const reloaded = await lambda.send(new InvokeCommand({ FunctionName: 'get-user-info', Payload: JSON.stringify({ userId: 'user-1' }) }));
+
+    // Assess
+    expect([warm.StatusCode, reloaded.StatusCode]).toEqual([200, 200]);
+    await expect.poll(() => invocationsOf().at(-1)?.cold).toBe(true);
   }, CHILD_TIMEOUT);
 
   it('writes the functions\' logs and its invocation reports as JSON lines when piped', () => {
