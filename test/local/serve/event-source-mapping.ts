@@ -72,9 +72,14 @@ export class EventSourceMapping {
     this.#loop ??= this.#run();
   }
 
+  /** Stops polling now; a batch in flight is still settled. */
+  halt(): void {
+    this.#stopped = true;
+  }
+
   /** Stops polling; resolves once the batch in flight (if any) is settled. */
   async stop(): Promise<void> {
-    this.#stopped = true;
+    this.halt();
     await this.#loop;
   }
 

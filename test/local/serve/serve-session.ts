@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FUNCTION_NAMES } from '../invoke-options.js';
 import { LocalSetupError, LOCAL_QUEUE_NAME, startLocalDependencies, type LocalDependencies } from '../local-dependencies.js';
-import type { LogFormat } from '../log-rendering.js';
+import { renderLogLine, type LogFormat } from '../log-rendering.js';
 import { LOCAL_ACCOUNT_ID, queueArnOf } from '../sqs-event.js';
 import { BAD_REQUEST } from './api-gateway-v2.js';
 import { watchCode } from './code-watcher.js';
@@ -76,8 +76,15 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
   }
   const config = await deployedConfig(options.context);
   const closers: (() => Promise<unknown> | unknown)[] = [];
+  // Triggers stop first, without waiting: an invocation in flight ends when its container is
+  // retired, so Ctrl-C never waits out a function's timeout.
+  const halters: (() => void)[] = [];
+  /** Awaited once everything else is closed: triggers settling what was in flight. */
+  const settles: (() => Promise<unknown>)[] = [];
   const close = async () => {
+    for (const halt of halters.splice(0)) halt();
     for (const closeOne of closers.splice(0).reverse()) await closeOne();
+    await Promise.all(settles.splice(0).map((settle) => settle()));
   };
   try {
     const deps: LocalDependencies = await startLocalDependencies({ env, localDir, needs: { webhook: true, queue: true, mesh: true, table: true }, log: (line) => io.say(line) });
@@ -96,7 +103,7 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
         env: functionEnvironment(name, env, FUNCTION_SETTINGS[name](config).memoryMb),
       };
       const pool = new FunctionPool(definition, history);
-      pool.onInitLog((line) => io.write(`${line}\n`));
+      pool.onInitLog((line) => io.write(`${io.format === 'pretty' ? renderLogLine(line, { colour: true, functionName: name }) : line}\n`));
       pools.set(name, pool);
       closers.push(() => pool.close());
     }
@@ -130,7 +137,8 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
       },
       onError: (error) => io.say(`queue: polling ${queue.url} failed: ${(error as Error).message}`),
     });
-    closers.push(() => mapping.stop());
+    halters.push(() => mapping.halt());
+    settles.push(() => mapping.stop());
     io.say(`event source mapping: ${queue.url} -> grant-entitlements, batch ${config.queueBatchSize}, window ${batchingWindow} s, visibility ${visibilityTimeoutSeconds} s, dead-letter queue after ${config.queueMaxReceiveCount} receives, partial batch responses`);
 
 
@@ -191,7 +199,10 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
     // Triggers start once the functions' environment is complete.
     mapping.start();
     if (options.meshHealthEverySeconds > 0) {
-      closers.push(startSchedule({ pool: pools.get('mesh-health')!, everySeconds: options.meshHealthEverySeconds, region }));
+      const stopSchedule = startSchedule({ pool: pools.get('mesh-health')!, everySeconds: options.meshHealthEverySeconds, region });
+      let stopped: Promise<void> | undefined;
+      halters.push(() => void (stopped = stopSchedule()));
+      settles.push(() => stopped ?? stopSchedule());
       io.say(`schedule: mesh-health every ${options.meshHealthEverySeconds} s (deployed: every ${config.meshHealthScheduleMinutes} min)`);
     }
     for (const route of HTTP_ROUTES) {
