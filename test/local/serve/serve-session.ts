@@ -18,7 +18,7 @@ import { watchCode } from './code-watcher.js';
 import { deployedConfig, deployedVisibilityTimeoutSeconds, FUNCTION_SETTINGS, functionEnvironment, PROJECT_ROOT } from './deployed-settings.js';
 import type { ConsoleSources } from './console-state.js';
 import { EventSourceMapping } from './event-source-mapping.js';
-import type { MappingEntry } from './event-source-mapping-api.js';
+import { mappingUuid, type MappingEntry } from './event-source-mapping-api.js';
 import { FailureReasons } from './failure-reasons.js';
 import { FunctionPool, type FunctionDefinition } from './function-pool.js';
 import { HTTP_ROUTES } from './http-routes.js';
@@ -139,7 +139,6 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
     });
     halters.push(() => mapping.halt());
     settles.push(() => mapping.stop());
-    io.say(`event source mapping: ${queue.url} -> grant-entitlements, batch ${config.queueBatchSize}, window ${batchingWindow} s, visibility ${visibilityTimeoutSeconds} s, dead-letter queue after ${config.queueMaxReceiveCount} receives, partial batch responses`);
 
 
     const mappings: MappingEntry[] = [
@@ -149,6 +148,7 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
         eventSourceArn: queueArnOf(queue.url, region),
       },
     ];
+    io.say(`event source mapping: ${queue.url} -> grant-entitlements, batch ${config.queueBatchSize}, window ${batchingWindow} s, visibility ${visibilityTimeoutSeconds} s, dead-letter queue after ${config.queueMaxReceiveCount} receives, partial batch responses (UUID ${mappingUuid(mappings[0]!.eventSourceArn, mappings[0]!.functionArn)})`);
 
     const dynamo = new DynamoDBClient({});
     closers.push(() => dynamo.destroy());
