@@ -85,9 +85,10 @@ export class FunctionContainer {
   async invoke(event: unknown, timeoutMs: number, requestId: string = randomUUID()): Promise<InvocationOutcome> {
     if (this.#pending) throw new Error(`container ${this.id} is running an invocation already`);
     this.invocations++;
-    const started = performance.now();
     try {
       await this.#ready;
+      // The function's timeout counts from the handler's start, not the cold start's.
+      const started = performance.now();
       if (this.#initError) {
         this.retired = true;
         return { ok: false, error: this.#initError, durationMs: 0, kind: 'init' };
@@ -98,7 +99,7 @@ export class FunctionContainer {
         this.#pending = { requestId, resolve };
         timer = setTimeout(() => {
           this.#pending = undefined;
-          const seconds = ((performance.now() - started) / 1000).toFixed(2);
+          const seconds = (timeoutMs / 1000).toFixed(2);
           resolve({
             ok: false,
             kind: 'timeout',
