@@ -77,7 +77,7 @@ describe('the local console at /_console, in headless chromium', () => {
     await page.locator('#invocations tr.invocation', { hasText: 'grant-entitlements' }).first().click();
 
     const logs = page.locator('#invocations .logs');
-    await expect.poll(() => logs.innerText()).toMatch(/INFO {2}entitlement event applied {2}messageId=/);
+    await expect.poll(() => logs.innerText(), { timeout: 10_000 }).toMatch(/INFO {2}entitlement event applied {2}messageId=/);
   }, CHILD_TIMEOUT);
 
   it('shows the mesh: calls with the peer SPIFFE ID, the breaker per service, the SVID\'s expiry', async () => {

@@ -121,7 +121,7 @@ describe('npm run serve', () => {
         .map((line) => JSON.parse(line) as { serve?: string; functionName?: string; cold?: boolean; requestId?: string })
         .filter((line) => line.serve === 'invocation' && line.functionName === 'get-user-info');
     const warm = await lambda.send(new InvokeCommand({ FunctionName: 'get-user-info', Payload: JSON.stringify({ userId: 'user-1' }) }));
-    await expect.poll(() => invocationsOf().at(-1)?.cold).toBe(false);
+    await expect.poll(() => invocationsOf().at(-1)?.cold, { timeout: 10_000 }).toBe(false);
 
     // Act: "save" the handler's logic file (its content unchanged: only the save is the point).
     const file = join(PROJECT_ROOT, 'functions', 'get-user-info', 'get-user-info.ts');
@@ -132,7 +132,7 @@ describe('npm run serve', () => {
 
     // Assess
     expect([warm.StatusCode, reloaded.StatusCode]).toEqual([200, 200]);
-    await expect.poll(() => invocationsOf().at(-1)?.cold).toBe(true);
+    await expect.poll(() => invocationsOf().at(-1)?.cold, { timeout: 10_000 }).toBe(true);
   }, CHILD_TIMEOUT);
 
   it('writes the functions\' logs and its invocation reports as JSON lines when piped', () => {

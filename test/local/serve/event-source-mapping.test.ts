@@ -64,7 +64,7 @@ describe('the local SQS event source mapping', () => {
 
     const [invocation] = history.recent();
     expect(invocation).toMatchObject({ trigger: 'sqs', detail: '3 record(s) from work', state: 'succeeded', summary: 'batchItemFailures: 0' });
-    await expect.poll(() => counts().ApproximateNumberOfMessagesNotVisible).toBe('0');
+    await expect.poll(() => counts().ApproximateNumberOfMessagesNotVisible, { timeout: 10_000 }).toBe('0');
     expect(counts().ApproximateNumberOfMessages).toBe('0');
   });
 
