@@ -23,13 +23,16 @@ function routeStdoutToStderr(): (text: string) => Promise<void> {
   const realWrite = process.stdout.write.bind(process.stdout);
   const toStderr = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   if (logFormatFor(process.stderr) === 'pretty') {
+    // Powertools writes INFO and below to stdout, WARN and above to stderr: both are rendered.
     const render = prettyLineWriter((text) => toStderr(text), { colour: process.stderr.isTTY === true });
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const rendered = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       render(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
       const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       done?.();
       return true;
     }) as typeof process.stdout.write;
+    process.stdout.write = rendered;
+    process.stderr.write = rendered;
   } else {
     process.stdout.write = toStderr;
   }

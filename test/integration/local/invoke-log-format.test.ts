@@ -25,4 +25,15 @@ describe('npm run invoke, logs for people', () => {
     // stdout is still exactly the one JSON document.
     expect(JSON.parse(run.stdout)).toMatchObject({ webhook: { statusCode: 200 }, grants: { batchItemFailures: [] } });
   }, CHILD_TIMEOUT);
+
+  it('renders the WARN lines Powertools writes to stderr too', async () => {
+    const unsigned = JSON.stringify({ version: '2.0', routeKey: 'POST /webhooks/payments', rawPath: '/webhooks/payments', headers: {}, requestContext: {}, body: '{}', isBase64Encoded: false });
+
+    const run = await runNpm('invoke', ['payment-webhook', '--event', unsigned, '--no-resign'], { PAYMENT_FUNCTIONS_LOCAL_DIR: localDir, PAYMENT_FUNCTIONS_LOG_FORMAT: 'pretty' });
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN {2}payment-webhook payment webhook rejected {2}.*statusCode=401/m);
+    expect(run.stderr).not.toMatch(/^\{/m);
+    expect(JSON.parse(run.stdout)).toMatchObject({ statusCode: 401 });
+  }, CHILD_TIMEOUT);
 });
