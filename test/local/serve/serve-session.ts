@@ -133,7 +133,7 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
       onRecordFailed: (messageId, reason, receiveCount) => {
         reasons.record(messageId, reason, receiveCount);
         const last = receiveCount >= config.queueMaxReceiveCount;
-        io.say(`queue: record ${messageId} failed (receive ${receiveCount} of ${config.queueMaxReceiveCount}): ${reason}; ${last ? 'it moves to the dead-letter queue on the next receive' : `retried after the visibility timeout (${visibilityTimeoutSeconds} s)`}`);
+        io.say(`queue: record ${messageId} failed (receive ${receiveCount} of ${config.queueMaxReceiveCount}): ${reason}; ${last ? 'it moves to the dead-letter queue on the next receive' : `received again once visible (visibility timeout ${visibilityTimeoutSeconds} s, unless the function changed it)`}`);
       },
       onError: (error) => io.say(`queue: polling ${queue.url} failed: ${(error as Error).message}`),
     });
