@@ -3,7 +3,7 @@ import type { Node } from 'constructs';
 import { DISCOVERY_SCHEMES, MESH_DEFAULTS, type DiscoveryScheme } from '../shared/config/mesh-config.js';
 import { ConfigError } from '../shared/errors.js';
 import { FUNCTION_BUNDLING_DEFAULTS } from './bundling/function-bundling.js';
-import { arn, bool, BrokenRule, integer, list, oneOf, quote, spiffeId, text, type ContextField } from './context-fields.js';
+import { arn, bool, BrokenRule, integer, list, oneOf, quote, spiffeId, stripeEntitlementMap, text, type ContextField } from './context-fields.js';
 
 /**
  * Every knob of the CDK app, one CDK context key each (`cdk.json` → `context`, or
@@ -80,6 +80,17 @@ export interface AppConfig {
   /** Receives before a record moves to the dead-letter queue. */
   queueMaxReceiveCount: number;
 
+  /**
+   * payment-webhook's Stripe event settings (`STRIPE_*`, README "Stripe events"): the price
+   * `lookup_key` or product id → entitlement map (JSON text), the default entitlement, whether a
+   * full refund and a dispute revoke, and a past-due grace.
+   */
+  stripeEntitlementMap?: string;
+  stripeDefaultEntitlement?: string;
+  stripeRevokeOnRefund: boolean;
+  stripeRevokeOnDispute: boolean;
+  stripePastDueGraceSeconds?: number;
+
   /** Throttling of the HTTP API's stage: steady requests per second, and burst. */
   apiThrottleRateLimit: number;
   apiThrottleBurstLimit: number;
@@ -121,6 +132,8 @@ export const APP_CONFIG_DEFAULTS = {
   queueBatchSize: 10,
   queueMaxBatchingWindowSeconds: 1,
   queueMaxReceiveCount: 5,
+  stripeRevokeOnRefund: true,
+  stripeRevokeOnDispute: true,
   apiThrottleRateLimit: 50,
   apiThrottleBurstLimit: 100,
   svidExpiryAlarmSeconds: 86_400,
@@ -177,6 +190,11 @@ const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>
   queueBatchSize: integer(1, 10_000),
   queueMaxBatchingWindowSeconds: integer(0, 300),
   queueMaxReceiveCount: integer(1, 1000),
+  stripeEntitlementMap: stripeEntitlementMap,
+  stripeDefaultEntitlement: text(/^[^#\s]\S*$/, 'an entitlement name (no spaces, not starting with #)'),
+  stripeRevokeOnRefund: bool,
+  stripeRevokeOnDispute: bool,
+  stripePastDueGraceSeconds: integer(0),
   apiThrottleRateLimit: integer(1, 100_000),
   apiThrottleBurstLimit: integer(1, 5_000),
   alarmTopicArn: arn('sns'),
