@@ -61,6 +61,8 @@ describe('the local console at /_console, in headless chromium', () => {
     const grants = page.locator('#entitlements tr.entitlement');
     await expect.poll(() => grants.count(), { timeout: 60_000 }).toBe(3);
     expect(await text('#entitlements')).toMatch(/family family-1/);
+    // The table's Stripe link items are listed as links, not as entitlements.
+    expect(await text('#stripe-links')).toMatch(/^Stripe links: .*cus_\w+ → user-1/);
     for (const user of ['user-1', 'user-2', 'user-3']) {
       expect(await page.locator(`#entitlements tr.entitlement[data-user-id="${user}"]`).innerText()).toMatch(new RegExp(`${user}.*premium_features\\s+granted`, 's'));
     }

@@ -93,6 +93,7 @@ interface EntitlementRow {
   eventId?: string;
   grantedAt?: string;
   updatedAt?: string;
+  expiresAt?: number;
 }
 
 /** Every entitlement in the table, grouped by family, then user. */
@@ -105,13 +106,17 @@ async function entitlementsOf(dynamo: NonNullable<ConsoleSources['dynamo']>) {
     rows.push(...((page.Items ?? []) as EntitlementRow[]));
     start = page.LastEvaluatedKey;
   } while (start);
+  // The table also holds Stripe's links and feature summaries, under sort keys starting with `#`.
+  const links = rows
+    .filter((row) => row.entitlement === '#link')
+    .map((row) => ({ stripeObject: row.userId.replace(/^stripe#/, ''), userId: (row as EntitlementRow & { linkedUserId?: string }).linkedUserId ?? '' }));
   const families = new Map<string, Map<string, EntitlementRow[]>>();
-  for (const row of rows) {
+  for (const row of rows.filter((r) => !r.entitlement.startsWith('#'))) {
     const family = families.get(row.familyId ?? '(no family)') ?? new Map<string, EntitlementRow[]>();
     families.set(row.familyId ?? '(no family)', family);
     family.set(row.userId, [...(family.get(row.userId) ?? []), row]);
   }
-  return [...families.entries()]
+  const byFamily = [...families.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([familyId, users]) => ({
       familyId,
@@ -127,9 +132,11 @@ async function entitlementsOf(dynamo: NonNullable<ConsoleSources['dynamo']>) {
             purchaserId: e.purchaserId,
             grantedAt: e.grantedAt,
             updatedAt: e.updatedAt,
+            expiresAt: e.expiresAt,
           })),
         })),
     }));
+  return { families: byFamily, links };
 }
 
 /** The console's whole state, as JSON. A part that cannot be read says why instead. */
