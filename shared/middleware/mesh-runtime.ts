@@ -76,6 +76,8 @@ export class MeshRuntime {
   readonly #services = new Map<string, MeshService>();
   readonly #cleanups: (() => void)[] = [];
   readonly #breakerOf: BreakerFactory | undefined;
+  /** The fleet's breaker store when breakers are shared (`MESH_STATE_TABLE`); undefined otherwise. */
+  readonly meshState: MeshStateStore | undefined;
   #lookedUpAhead = false;
 
   /**
@@ -109,7 +111,9 @@ export class MeshRuntime {
     for (const name of Object.keys(options.config.services)) {
       this.#cleanups.push(registerDiscovery(name, this.discovery));
     }
-    this.#breakerOf = sharedBreakerFactory(options);
+    const shared = options.config.sharedBreaker;
+    this.meshState = shared === undefined ? undefined : (options.meshStateStore ?? new MeshStateStore({ tableName: shared.table }));
+    this.#breakerOf = this.meshState === undefined ? undefined : sharedBreakerFactory(options, this.meshState);
     this.#cleanups.push(instrumentIdentity(this.identity, options.telemetry));
   }
 
@@ -229,10 +233,9 @@ export class MeshRuntime {
 }
 
 /** The factory of fleet-shared breakers when the configuration shares them; undefined otherwise. */
-function sharedBreakerFactory(options: MeshRuntimeOptions): BreakerFactory | undefined {
+function sharedBreakerFactory(options: MeshRuntimeOptions, store: MeshStateStore): BreakerFactory | undefined {
   const shared = options.config.sharedBreaker;
   if (shared === undefined) return undefined;
-  const store = options.meshStateStore ?? new MeshStateStore({ tableName: shared.table });
   const owner = options.containerId ?? containerOwnerId();
   return (breakerOptions, clock) =>
     new SharedCircuitBreaker(
