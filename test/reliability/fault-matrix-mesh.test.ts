@@ -8,7 +8,7 @@
 import { status } from '@grpc/grpc-js';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
+import type { MemberEntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
 import { EntitlementStore } from '../../shared/entitlements/entitlement-store.js';
 import { createMeshStateTable } from '../../shared/resilience/shared-breaker/mesh-state-table.js';
 import { MeshStateStore } from '../../shared/resilience/shared-breaker/mesh-state-store.js';
@@ -61,13 +61,13 @@ afterAll(async () => {
 });
 
 /** Queues one entitlement command per entry (a fresh event id each). */
-function enqueue(queue: SimulatedSqs, ...commands: EntitlementCommand[]): EntitlementCommand[] {
+function enqueue(queue: SimulatedSqs, ...commands: MemberEntitlementCommand[]): MemberEntitlementCommand[] {
   for (const c of commands) queue.send(JSON.stringify(c));
   return commands;
 }
 
 /** One command per name, purchased by `purchaserId` (user-1: family-1, 3 members). */
-function familyCommands(prefix: string, count: number, purchaserId = 'user-1'): EntitlementCommand[] {
+function familyCommands(prefix: string, count: number, purchaserId = 'user-1'): MemberEntitlementCommand[] {
   return Array.from({ length: count }, (_, i) => command({ purchaserId, entitlement: `${prefix}-${i}` }));
 }
 
@@ -84,7 +84,7 @@ async function stateOf(members: readonly string[], name: string): Promise<([stri
 }
 
 /** Every event granted to all `members` (family-1 by default), each (event, member) applied exactly once. */
-async function expectGrantedOnce(events: readonly EntitlementCommand[], members: readonly string[] = FAMILY_1): Promise<void> {
+async function expectGrantedOnce(events: readonly MemberEntitlementCommand[], members: readonly string[] = FAMILY_1): Promise<void> {
   for (const event of events) {
     expect(await stateOf(members, event.entitlement)).toEqual(members.map(() => ['granted', event.eventId]));
     expect(outcomesLogged(logs.logs(), event.eventId).applied.sort()).toEqual([...members].sort());
