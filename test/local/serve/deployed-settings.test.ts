@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { APP_CONFIG_DEFAULTS } from '../../../cdk/config.js';
 import { LocalSetupError } from '../local-dependencies.js';
 import { deployedConfig, deployedVisibilityTimeoutSeconds, FUNCTION_SETTINGS, functionEnvironment } from './deployed-settings.js';
 import { parseServeArgs, SERVE_DEFAULTS } from './serve-options.js';
@@ -8,7 +9,11 @@ describe('the deployed settings serve runs with', () => {
     const config = await deployedConfig({});
 
     expect(FUNCTION_SETTINGS['get-user-info'](config)).toEqual({ timeoutSeconds: 10, memoryMb: 512 });
-    expect([config.queueBatchSize, config.queueMaxBatchingWindowSeconds, config.queueMaxReceiveCount]).toEqual([10, 1, 5]);
+    expect([config.queueBatchSize, config.queueMaxBatchingWindowSeconds, config.queueMaxReceiveCount]).toEqual([
+      APP_CONFIG_DEFAULTS.queueBatchSize,
+      APP_CONFIG_DEFAULTS.queueMaxBatchingWindowSeconds,
+      APP_CONFIG_DEFAULTS.queueMaxReceiveCount,
+    ]);
     expect(deployedVisibilityTimeoutSeconds(config)).toBe(361);
   });
 

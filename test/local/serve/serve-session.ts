@@ -196,6 +196,10 @@ export async function startServe(options: ServeOptions, io: ServeIo, env: NodeJS
     const invokeUrl = `http://${options.host}:${invokePort}`;
     // A function's Lambda client (UpdateEventSourceMapping) reaches the local API, unless pointed elsewhere.
     if (!env.AWS_ENDPOINT_URL_LAMBDA?.trim()) for (const pool of pools.values()) pool.definition.env.AWS_ENDPOINT_URL_LAMBDA = invokeUrl;
+    // mesh-health pauses and resumes this mapping while the fleet's breaker is open (issue #16).
+    if (!env.GRANT_EVENT_SOURCE_MAPPING_ID?.trim()) {
+      for (const pool of pools.values()) pool.definition.env.GRANT_EVENT_SOURCE_MAPPING_ID = mappingUuid(mappings[0]!.eventSourceArn, mappings[0]!.functionArn);
+    }
     // Triggers start once the functions' environment is complete.
     mapping.start();
     if (options.meshHealthEverySeconds > 0) {
