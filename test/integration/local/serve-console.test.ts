@@ -28,7 +28,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   localDir = await mkdtemp(join(tmpdir(), 'serve-console-'));
   [serve, browser] = await Promise.all([
-    startServeProcess(['--mesh-health-every', '2', '--visibility-timeout', '3', '-c', 'queueMaxReceiveCount=2', '--no-watch'], { PAYMENT_FUNCTIONS_LOCAL_DIR: localDir }),
+    startServeProcess(['--mesh-health-every', '2', '--visibility-timeout', '3', '-c', 'queueMaxReceiveCount=2', '-c', 'queueBackoffEnabled=false', '--no-watch'], { PAYMENT_FUNCTIONS_LOCAL_DIR: localDir }),
     chromium.launchPersistentContext(join(localDir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1400, height: 1100 } }),
   ]);
   page = browser.pages()[0] ?? (await browser.newPage());

@@ -18,7 +18,7 @@ describe('the deployed settings serve runs with', () => {
   });
 
   it('take -c overrides as the CDK CLI does, and refuse a bad one in the app\'s own words', async () => {
-    const config = await deployedConfig({ queueMaxReceiveCount: '2', grantEntitlementsTimeoutSeconds: '5' });
+    const config = await deployedConfig({ queueMaxReceiveCount: '2', queueBackoffEnabled: 'false', grantEntitlementsTimeoutSeconds: '5' });
 
     expect(config.queueMaxReceiveCount).toBe(2);
     expect(deployedVisibilityTimeoutSeconds(config)).toBe(31);
