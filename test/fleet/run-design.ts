@@ -126,14 +126,14 @@ const SCHEDULED_EVENT = {
   detail: {},
 };
 
-/** A paid event as the webhook queues it; one in five is a family of three, the rest buy alone. */
+/** A paid event as the webhook queues it; one in ten is a family of three, the rest buy alone. */
 function paidEvent(design: string, n: number, createdMs: number): EntitlementCommand {
   return {
     action: 'grant',
     eventId: `evt_fleet_${design.replace('-', '_')}_${n}`,
     eventType: 'checkout.session.completed',
     eventCreated: Math.floor(createdMs / 1000),
-    purchaserId: n % 5 === 0 ? 'user-1' : 'user-solo',
+    purchaserId: n % 10 === 0 ? 'user-1' : 'user-solo',
     entitlement: `fleet-${n}`,
   };
 }
@@ -155,7 +155,7 @@ export async function runDesign(
   const options: FleetOptions = { ...FLEET_DEFAULTS, ...opts };
   const print = options.progress ?? (() => {});
   const realStart = performance.now();
-  const dynamoBefore = new Map(environment.dynamoRequests);
+  const dynamoBefore = await environment.dynamo.requestCounts();
   const tally = new FleetTally(() => clock.now());
   tallyRef.current = tally;
   const queue = new SimulatedSqs({
@@ -315,6 +315,7 @@ export async function runDesign(
   const poisonQueued = [...poisonIds].filter((id) => queue.holds(id)).length;
   const lost = eventsSent - applied - dlqPaidEvents - (queue.depth - poisonQueued);
   const endAt = clock.now();
+  const dynamoAfter = await environment.dynamo.requestCounts();
   return {
     design: design.name,
     eventsSent,
@@ -337,7 +338,9 @@ export async function runDesign(
     mappingUpdates: mapping.calls.update,
     minutesPaused: Math.round(mapping.disabledMs(endAt) / 6_000) / 10,
     dynamoRequests: Object.fromEntries(
-      [...environment.dynamoRequests].map(([key, count]) => [key, count - (dynamoBefore.get(key) ?? 0)] as const).filter(([, count]) => count > 0),
+      Object.entries(dynamoAfter)
+        .map(([key, count]) => [key, count - (dynamoBefore[key] ?? 0)] as const)
+        .filter(([, count]) => count > 0),
     ),
     simulatedMinutes: Math.round((endAt - startAt) / 6_000) / 10,
     realSeconds: Math.round((performance.now() - realStart) / 100) / 10,

@@ -32,8 +32,6 @@ export interface LocalDynamo {
   endpoint: string;
   /** A client for `endpoint`, with a region and fake credentials (dynalite checks neither). */
   client: DynamoDBClient;
-  /** The HTTP server, e.g. to count requests by operation (`X-Amz-Target`). */
-  server: Server;
   /** Destroys `client`, drops every open connection, stops the server and closes LevelDB. */
   close(): Promise<void>;
 }
@@ -75,7 +73,7 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
     closing ??= closeServer(server, client);
     return closing;
   };
-  return { endpoint, client, server, close };
+  return { endpoint, client, close };
 }
 
 async function closeServer(server: Server, client: DynamoDBClient): Promise<void> {
