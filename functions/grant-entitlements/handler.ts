@@ -8,12 +8,17 @@ import { MeshRuntime } from '../../shared/middleware/mesh-runtime.js';
 import { observabilityMiddleware } from '../../shared/middleware/observability-middleware.js';
 import { meshTelemetry } from '../../shared/observability/mesh-telemetry.js';
 import { entitlementsTableFromEnv, entitlementsWriteConcurrencyFromEnv } from '../../shared/entitlements/entitlements-table-env.js';
-import { grantRecord, PoisonedRecordError } from './grant-record.js';
+import { grantRecord } from './grant-record.js';
+import { queueBackoffFromEnv } from './queue-backoff.js';
+import { handleRecordFailure } from './record-failure.js';
+import { sqsRecordVisibility } from './record-visibility.js';
 
 // Validated at init: a missing or bad setting fails the cold start with a message naming the key.
 const config = loadMeshConfig();
 const tableName = entitlementsTableFromEnv();
 const concurrency = entitlementsWriteConcurrencyFromEnv();
+const backoff = queueBackoffFromEnv();
+const setVisibility = sqsRecordVisibility();
 const telemetry = meshTelemetry();
 let runtime: MeshRuntime | undefined;
 let store: EntitlementStore | undefined;
@@ -36,10 +41,7 @@ async function grantEntitlementsHandler(event: SQSEvent, context: Context & Mesh
         logger.info('entitlement event applied', { messageId: record.messageId, ...result });
         return result;
       } catch (error) {
-        const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
-        const details = { messageId: record.messageId, receiveCount, error };
-        if (error instanceof PoisonedRecordError) logger.error('poisoned record: it will reach the DLQ', details);
-        else logger.warn('record failed: SQS will redeliver it', details);
+        await handleRecordFailure(record, error, { backoff, setVisibility, logger });
         throw error;
       }
     },

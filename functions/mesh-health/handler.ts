@@ -6,10 +6,15 @@ import { meshMiddleware, type MeshContext } from '../../shared/middleware/mesh-m
 import { MeshRuntime } from '../../shared/middleware/mesh-runtime.js';
 import { observabilityMiddleware } from '../../shared/middleware/observability-middleware.js';
 import { meshTelemetry } from '../../shared/observability/mesh-telemetry.js';
+import { fleetStateOf } from '../../shared/resilience/shared-breaker/fleet-breaker-record.js';
+import { summarizeError } from '../../shared/observability/error-summary.js';
 import { checkMeshHealth, type MeshHealthReport } from './check-mesh-health.js';
+import { applyConsumption, consumptionAction, CONSUMER_NAME, lazyLambdaClient, mappingIdFromEnv } from './queue-consumption.js';
 
 // Validated at init: a missing or bad setting fails the cold start with a message naming the key.
 const config = loadMeshConfig();
+const mappingId = mappingIdFromEnv();
+const lambda = lazyLambdaClient();
 const telemetry = meshTelemetry();
 let runtime: MeshRuntime | undefined;
 const runtimeOf = (): MeshRuntime => (runtime ??= new MeshRuntime({ config, telemetry }));
@@ -20,16 +25,44 @@ async function meshHealthHandler(_event: unknown, context: Context & MeshContext
   const report = await checkMeshHealth({
     services: Object.keys(config.services),
     discovery: mesh.discovery,
-    check: (service) => context.mesh.health(service).check(),
+    // Through the service's (possibly shared) breaker: when the fleet's probe is due, this check
+    // may be elected to probe, and NOT_SERVING must count against it.
+    check: (service) => context.mesh.health(service).check({ requireServing: true }),
     breakerState: (service) => mesh.service(service).policy.state,
+    ...(mesh.meshState === undefined ? {} : { fleetBreaker: (service: string) => fleetBreakerOf(mesh, service) }),
     identity: { spiffeId: material.svid.id.toString(), secondsToExpiry: secondsToExpiry(material) },
   });
   for (const service of report.services) {
     telemetry.metrics.recordServiceUp(service.service, service.up);
-    telemetry.metrics.recordBreakerState(service.service, service.breaker);
+    telemetry.metrics.recordBreakerState(service.service, service.fleetBreaker ?? service.breaker);
     if (!service.up) telemetry.logger.warn('mesh service down', { meshService: service.service, error: service.error });
   }
+  if (mappingId !== undefined) report.consumption = await controlConsumption(mesh, report, mappingId);
   return report;
+}
+
+/** The fleet's breaker of `service`, read consistently; a failed read is reported, not thrown. */
+async function fleetBreakerOf(mesh: MeshRuntime, service: string) {
+  try {
+    return fleetStateOf(await mesh.meshState!.read(service, true), Date.now());
+  } catch (error) {
+    telemetry.metrics.recordBreakerStoreError(service);
+    telemetry.logger.warn('breaker store unreachable: the fleet\'s breaker state is unknown', { meshService: service, error: summarizeError(error) });
+    return undefined;
+  }
+}
+
+/** Pauses or resumes grant-entitlements' queue consumption from the services it calls (the contact-service). */
+async function controlConsumption(mesh: MeshRuntime, report: MeshHealthReport, id: string) {
+  const consumed = report.services.filter((s) => mesh.config.services[s.service]?.key === 'CONTACT_SERVICE');
+  const action = consumptionAction(consumed.map((s) => ({ service: s.service, fleetBreaker: s.fleetBreaker, up: s.up })));
+  const consumption = await applyConsumption(action, { mappingId: id, lambda });
+  telemetry.metrics.recordQueueConsumptionPaused(CONSUMER_NAME, consumption.paused);
+  const fields = { consumer: CONSUMER_NAME, ...consumption };
+  if (consumption.error) telemetry.logger.error('cannot control queue consumption: the next run tries again', fields);
+  else if (consumption.changed && consumption.paused) telemetry.logger.warn('queue consumption paused: the fleet\'s breaker is open', fields);
+  else if (consumption.changed) telemetry.logger.info('queue consumption resumed: the service is healthy and its breaker closed', fields);
+  return consumption;
 }
 
 export const handler = middy(meshHealthHandler)

@@ -7,9 +7,11 @@ import {
   discoverySchemeField,
   dnsServersField,
   positiveIntegerField,
+  nonNegativeNumberField,
   positiveNumberField,
   serviceNameField,
   spiffeIdField,
+  tableNameField,
   textField,
 } from './fields.js';
 
@@ -38,6 +40,10 @@ export const meshValuesSchema = z.object({
   SVID_SECRET_ID: textField.optional(),
   SVID_DIR: textField.optional(),
   ...breakerShape,
+  MESH_STATE_TABLE: tableNameField.optional(),
+  CIRCUIT_BREAKER_SHARED: booleanField.optional(),
+  CIRCUIT_BREAKER_SHARED_READ_SECONDS: positiveNumberField.optional(),
+  CIRCUIT_BREAKER_SLOW_START_SECONDS: nonNegativeNumberField.optional(),
 });
 
 /** The `<FIELD>`s of one service's `EXTERNAL_SERVICES_<KEY>_<FIELD>` variables. */

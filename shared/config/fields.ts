@@ -35,6 +35,13 @@ export const positiveNumberField = z
   .transform(Number)
   .pipe(z.number().positive(rule(POSITIVE_NUMBER)).finite(rule(POSITIVE_NUMBER)));
 
+const NON_NEGATIVE_NUMBER = 'must be a number of at least 0';
+export const nonNegativeNumberField = z
+  .string(rule(NON_NEGATIVE_NUMBER))
+  .regex(/^(\d+\.?\d*|\.\d+)$/, rule(NON_NEGATIVE_NUMBER))
+  .transform(Number)
+  .pipe(z.number().min(0, rule(NON_NEGATIVE_NUMBER)).finite(rule(NON_NEGATIVE_NUMBER)));
+
 const POSITIVE_INTEGER = 'must be a positive integer';
 export const positiveIntegerField = z
   .string(rule(POSITIVE_INTEGER))
@@ -43,6 +50,11 @@ export const positiveIntegerField = z
   .pipe(z.number().int().positive(rule(POSITIVE_INTEGER)).max(Number.MAX_SAFE_INTEGER, rule(POSITIVE_INTEGER)));
 
 export const textField = z.string(rule('must be a string')).min(1, rule('must not be empty'));
+
+/** A DynamoDB table name (or ARN, which the SDK accepts wherever a name is). */
+export const tableNameField = z
+  .string(rule('must be a dynamodb table name'))
+  .regex(/^([A-Za-z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/, rule('must be a dynamodb table name (3 to 255 letters, digits, _ . -) or table arn'));
 
 export const serviceNameField = z
   .string(rule('must be a service name'))

@@ -8,4 +8,5 @@ export {
   type DiscoveryScheme,
   type MeshConfig,
   type ServiceConfig,
+  type SharedBreakerConfig,
 } from './mesh-config.js';

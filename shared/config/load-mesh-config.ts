@@ -19,6 +19,7 @@ import {
   type CircuitBreakerConfig,
   type MeshConfig,
   type ServiceConfig,
+  type SharedBreakerConfig,
 } from './mesh-config.js';
 import { authorizerFromSpiffeIds } from './service-authorizer.js';
 import { yamlSource } from './yaml-source.js';
@@ -153,7 +154,26 @@ function assemble(mesh: MeshValues, raw: Record<string, ServiceValues>, issues: 
   }
   if (mesh.SVID_SECRET_ID !== undefined) config.svid.secretId = mesh.SVID_SECRET_ID;
   if (mesh.SVID_DIR !== undefined) config.svid.dir = mesh.SVID_DIR;
+  const sharedBreaker = sharedBreakerOf(mesh, issues);
+  if (sharedBreaker !== undefined) config.sharedBreaker = sharedBreaker;
   return config;
+}
+
+/** Shared when the table is set, unless `CIRCUIT_BREAKER_SHARED` says false; shared needs the table. */
+function sharedBreakerOf(mesh: MeshValues, issues: string[]): SharedBreakerConfig | undefined {
+  const table = mesh.MESH_STATE_TABLE;
+  const shared = mesh.CIRCUIT_BREAKER_SHARED ?? table !== undefined;
+  if (!shared) return undefined;
+  if (table === undefined) {
+    issues.push('CIRCUIT_BREAKER_SHARED must be false when MESH_STATE_TABLE is not set (the fleet shares its breakers through that table), got "true"');
+    return undefined;
+  }
+  const defaults = MESH_DEFAULTS.sharedBreaker;
+  return {
+    table,
+    readIntervalSeconds: mesh.CIRCUIT_BREAKER_SHARED_READ_SECONDS ?? defaults.readIntervalSeconds,
+    slowStartSeconds: mesh.CIRCUIT_BREAKER_SLOW_START_SECONDS ?? defaults.slowStartSeconds,
+  };
 }
 
 /** A service in our own trust domain is by default `spiffe://<our trust domain>/<name>`. */
@@ -163,7 +183,9 @@ function defaultAuthorized(own: SpiffeId | undefined, name: string) {
   return { spiffeId, authorize: authorizerFromSpiffeIds([spiffeId]) };
 }
 
-type BreakerValues = Partial<Record<`CIRCUIT_BREAKER_${string}`, number | undefined>>;
+type BreakerValues = Partial<
+  Record<'CIRCUIT_BREAKER_FAILURE_THRESHOLD' | 'CIRCUIT_BREAKER_SUCCESS_THRESHOLD' | 'CIRCUIT_BREAKER_TIMEOUT_SECONDS' | 'CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS', number | undefined>
+>;
 
 function breaker(values: BreakerValues, defaults: CircuitBreakerConfig): CircuitBreakerConfig {
   return {

@@ -20,6 +20,19 @@ export interface CircuitBreakerConfig {
   halfOpenMaxCalls: number;
 }
 
+/**
+ * The breaker every container of the fleet shares through the `mesh-state` DynamoDB table
+ * (`MESH_STATE_TABLE`); absent when breakers are per container.
+ */
+export interface SharedBreakerConfig {
+  /** The `mesh-state` table: name or ARN. */
+  table: string;
+  /** Seconds between two reads of a service's fleet state by one container. */
+  readIntervalSeconds: number;
+  /** Seconds over which traffic ramps up after the fleet's breaker closed; 0 for no ramp. */
+  slowStartSeconds: number;
+}
+
 /** One mesh service this function calls, e.g. the contact-service. */
 export interface ServiceConfig {
   /** The `<KEY>` of its `EXTERNAL_SERVICES_<KEY>_*` variables, e.g. `CONTACT_SERVICE`. */
@@ -61,6 +74,8 @@ export interface MeshConfig {
   circuitBreaker: CircuitBreakerConfig;
   /** By service name, e.g. `contact-service`. */
   services: Record<string, ServiceConfig>;
+  /** Present when the fleet shares its breakers (`MESH_STATE_TABLE` set, `CIRCUIT_BREAKER_SHARED` not false). */
+  sharedBreaker?: SharedBreakerConfig;
 }
 
 /** Every default of {@link MeshConfig}, declared once. */
@@ -70,12 +85,14 @@ export const MESH_DEFAULTS = {
   discovery: { scheme: 'cloudmap', ttlSeconds: 30 },
   circuitBreaker: { failureThreshold: 5, successThreshold: 2, timeoutSeconds: 60, halfOpenMaxCalls: 3 },
   service: { timeoutSeconds: 10, maxConcurrentCalls: 16 },
+  sharedBreaker: { readIntervalSeconds: 5, slowStartSeconds: 30 },
 } as const satisfies {
   enabled: boolean;
   mtlsEnabled: boolean;
   discovery: { scheme: DiscoveryScheme; ttlSeconds: number };
   circuitBreaker: CircuitBreakerConfig;
   service: Pick<ServiceConfig, 'timeoutSeconds' | 'maxConcurrentCalls'>;
+  sharedBreaker: Omit<SharedBreakerConfig, 'table'>;
 };
 
 /**

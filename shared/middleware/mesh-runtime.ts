@@ -13,6 +13,14 @@ import { instrumentIdentity } from '../observability/instrument-identity.js';
 import { instrumentPolicy, recordPolicyRejection } from '../observability/instrument-policy.js';
 import type { MeshTelemetry } from '../observability/mesh-telemetry.js';
 import { staleDiscoveryReporter } from '../observability/stale-discovery.js';
+import type { Clock } from '../resilience/deadline.js';
+import type { BreakerFactory } from '../resilience/service-breaker.js';
+import { MeshStateStore } from '../resilience/shared-breaker/mesh-state-store.js';
+import {
+  containerOwnerId,
+  SHARED_BREAKER_DEFAULTS,
+  SharedCircuitBreaker,
+} from '../resilience/shared-breaker/shared-circuit-breaker.js';
 import { ServicePolicy } from '../resilience/service-policy.js';
 import type { CallExecutor } from '../transport/call-executor.js';
 import { ContactClient } from '../transport/contact-client.js';
@@ -37,6 +45,12 @@ export interface MeshRuntimeOptions {
   channel?: Partial<Pick<MeshChannelOptions, 'maxIdleMs' | 'channelOptions'>>;
   /** Time kept back from the Lambda's remaining time so a handler can still answer. */
   safetyMarginMs?: number;
+  /** The fleet's breaker store when `config.sharedBreaker` is set; by default one on its table. */
+  meshStateStore?: MeshStateStore;
+  /** This container's name in the fleet's probe leases; random by default. */
+  containerId?: string;
+  /** The clock of every policy and breaker (`Date.now()` by default): a simulation drives it. */
+  clock?: Clock;
 }
 
 /** One mesh service as the runtime holds it: a channel and the policy every call goes through. */
@@ -61,6 +75,9 @@ export class MeshRuntime {
   readonly #target: (service: string) => string;
   readonly #services = new Map<string, MeshService>();
   readonly #cleanups: (() => void)[] = [];
+  readonly #breakerOf: BreakerFactory | undefined;
+  /** The fleet's breaker store when breakers are shared (`MESH_STATE_TABLE`); undefined otherwise. */
+  readonly meshState: MeshStateStore | undefined;
   #lookedUpAhead = false;
 
   /**
@@ -94,16 +111,21 @@ export class MeshRuntime {
     for (const name of Object.keys(options.config.services)) {
       this.#cleanups.push(registerDiscovery(name, this.discovery));
     }
+    const shared = options.config.sharedBreaker;
+    this.meshState = shared === undefined ? undefined : (options.meshStateStore ?? new MeshStateStore({ tableName: shared.table }));
+    this.#breakerOf = this.meshState === undefined ? undefined : sharedBreakerFactory(options, this.meshState);
     this.#cleanups.push(instrumentIdentity(this.identity, options.telemetry));
   }
 
   /**
    * The function's SVID, loaded or refreshed when due (see {@link IdentitySource.current}).
    *
-   * At a cold start (no SVID loaded yet) it also starts resolving every configured service, so
-   * that the Secrets Manager and Cloud Map round trips overlap instead of following each other:
-   * the first call finds its addresses cached or on the way. A lookup that fails here is dropped;
-   * the call's own lookup (single flight, errors never cached) reports it. xDS resolves on its own.
+   * At a cold start (no SVID loaded yet) it also starts resolving every configured service and,
+   * with a shared breaker, reading each service's fleet breaker, so that the Secrets Manager,
+   * Cloud Map and DynamoDB round trips overlap instead of following each other: the first call
+   * finds its addresses and the fleet's state known or on the way (single flight). A lookup that
+   * fails here is dropped; the call's own lookup (errors never cached) reports it. xDS resolves
+   * on its own.
    *
    * @throws {IdentityError} as {@link IdentitySource.current}.
    */
@@ -113,6 +135,9 @@ export class MeshRuntime {
       if (this.config.discovery.scheme !== 'xds') {
         for (const name of Object.keys(this.config.services)) this.discovery.resolve(name).catch(() => {});
       }
+      // Never rejects (a failed read is reported and the breaker goes on locally); the first call
+      // awaits the same read rather than starting another.
+      if (this.#breakerOf) for (const name of Object.keys(this.config.services)) void this.service(name).policy.syncBreaker();
     }
     return this.identity.current();
   }
@@ -130,13 +155,17 @@ export class MeshRuntime {
       const known = Object.keys(this.config.services).join(', ') || 'none';
       throw new ConfigError('CONFIG_INVALID', `mesh service ${JSON.stringify(name)} is not configured (configured: ${known})`);
     }
-    const policy = new ServicePolicy({
-      service: name,
-      timeoutSeconds: config.timeoutSeconds,
-      maxConcurrentCalls: config.maxConcurrentCalls,
-      circuitBreaker: config.circuitBreaker,
-      ...(this.#options.safetyMarginMs === undefined ? {} : { safetyMarginMs: this.#options.safetyMarginMs }),
-    });
+    const policy = new ServicePolicy(
+      {
+        service: name,
+        timeoutSeconds: config.timeoutSeconds,
+        maxConcurrentCalls: config.maxConcurrentCalls,
+        circuitBreaker: config.circuitBreaker,
+        ...(this.#options.safetyMarginMs === undefined ? {} : { safetyMarginMs: this.#options.safetyMarginMs }),
+      },
+      this.#options.clock,
+      this.#breakerOf,
+    );
     // The channel refuses any server the matcher rejects, so a successful call's peer is the
     // configured identity.
     this.#cleanups.push(instrumentPolicy(policy, { ...this.telemetry, peer: () => config.spiffeId }));
@@ -201,4 +230,23 @@ export class MeshRuntime {
     this.#services.clear();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
   }
+}
+
+/** The factory of fleet-shared breakers when the configuration shares them; undefined otherwise. */
+function sharedBreakerFactory(options: MeshRuntimeOptions, store: MeshStateStore): BreakerFactory | undefined {
+  const shared = options.config.sharedBreaker;
+  if (shared === undefined) return undefined;
+  const owner = options.containerId ?? containerOwnerId();
+  return (breakerOptions, clock) =>
+    new SharedCircuitBreaker(
+      breakerOptions,
+      {
+        store,
+        owner,
+        readIntervalMs: shared.readIntervalSeconds * 1000,
+        slowStartMs: shared.slowStartSeconds * 1000,
+        leaseMs: SHARED_BREAKER_DEFAULTS.leaseMs,
+      },
+      clock,
+    );
 }

@@ -1,6 +1,7 @@
 import { LogLevelThreshold, type Logger } from '@aws-lambda-powertools/logger';
 import { MeshCallError, type MeshCallErrorCode } from '../errors.js';
 import { classifyFailure } from '../resilience/classify-failure.js';
+import type { BreakerStoreFailure } from '../resilience/service-breaker.js';
 import type { AttemptEvent, BreakerStateChange, ServicePolicy } from '../resilience/service-policy.js';
 import { callCodeOf } from './call-code.js';
 import { summarizeError } from './error-summary.js';
@@ -27,7 +28,9 @@ export interface PolicyInstrumentOptions extends MeshInstrumentTarget {
  * Subscribes to a service policy's attempts and breaker transitions: each attempt is counted
  * (`grpc_client_requests_total`, `…_failed_total`, `…_duration_seconds`) and logged as one line
  * (`meshService`, `method`, `peer`, `code`, `durationMs`, `attempt`, `breakerState`); each
- * transition is recorded as `circuit_breaker_state` and logged at WARN. Returns the unsubscribe.
+ * transition is recorded as `circuit_breaker_state` and logged at WARN; each failed read or write of
+ * a shared breaker's store is counted (`breaker_store_errors_total`) and logged at WARN. Returns the
+ * unsubscribe.
  *
  * Log keys say `meshService` because Powertools reserves `service` for the function's own name.
  * A failed attempt is logged at WARN when it is a transport failure (the service was not reached
@@ -37,7 +40,7 @@ export interface PolicyInstrumentOptions extends MeshInstrumentTarget {
  * (`npm run bench`). `POWERTOOLS_LOGGER_SAMPLE_RATE` turns DEBUG on for a share of invocations.
  */
 export function instrumentPolicy(
-  policy: Pick<ServicePolicy, 'onAttempt' | 'onStateChange' | 'state'>,
+  policy: Pick<ServicePolicy, 'onAttempt' | 'onStateChange' | 'state'> & Partial<Pick<ServicePolicy, 'onStoreError'>>,
   options: PolicyInstrumentOptions,
 ): () => void {
   const { logger, metrics, peer } = options;
@@ -63,9 +66,19 @@ export function instrumentPolicy(
     metrics.recordBreakerState(change.service, change.to);
     logger.warn('circuit breaker state changed', { meshService: change.service, from: change.from, to: change.to });
   });
+  // Never silent: a fleet breaker that lost its store runs on local evidence only.
+  const stopStoreErrors = policy.onStoreError?.(function recordBreakerStoreError(failure: BreakerStoreFailure) {
+    metrics.recordBreakerStoreError(failure.service);
+    logger.warn('breaker store unreachable: the circuit breaker runs on this container\'s evidence alone', {
+      meshService: failure.service,
+      operation: failure.operation,
+      error: summarizeError(failure.error),
+    });
+  });
   return function stopInstrumentingPolicy() {
     stopAttempts();
     stopTransitions();
+    stopStoreErrors?.();
   };
 }
 

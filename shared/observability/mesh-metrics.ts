@@ -60,6 +60,16 @@ export class MeshMetrics {
     this.#gauges.record(MESH_METRICS.circuitBreakerState, { service }, breakerStateValue(state));
   }
 
+  /** Counts one failed read or write of the shared breaker's store for `service`. */
+  recordBreakerStoreError(service: string): void {
+    this.#gauges.record(MESH_METRICS.breakerStoreErrorsTotal, { service }, 1);
+  }
+
+  /** Records whether `consumer`'s queue consumption is paused (its event source mapping disabled). */
+  recordQueueConsumptionPaused(consumer: string, paused: boolean): void {
+    this.#gauges.record(MESH_METRICS.queueConsumptionPaused, { consumer }, paused ? 1 : 0);
+  }
+
   /** Records the seconds left before the SVID of `spiffeId` expires. */
   recordSvidExpiry(spiffeId: string, seconds: number): void {
     this.#gauges.record(MESH_METRICS.svidExpirySeconds, { spiffe_id: spiffeId }, seconds);

@@ -18,6 +18,10 @@ export const MESH_METRICS = {
   svidExpirySeconds: 'svid_expiry_seconds',
   /** 1 when a service answered its health check, 0 when not, per service. */
   serviceUp: 'service_up',
+  /** Failed reads and writes of the shared breaker's `mesh-state` table, per service (`Count`). */
+  breakerStoreErrorsTotal: 'breaker_store_errors_total',
+  /** 1 while a consumer's event source mapping is disabled because the fleet's breaker is open, per consumer. */
+  queueConsumptionPaused: 'queue_consumption_paused',
   /** Members whose entitlement a grant took effect for, per entitlement (`Count`). */
   entitlementsGrantedTotal: 'entitlements_granted_total',
   /** Members whose entitlement a revoke took effect for, per entitlement (`Count`). */
@@ -34,6 +38,8 @@ export const MESH_METRIC_UNITS: Readonly<Record<MeshMetricName, MetricUnitName>>
   circuit_breaker_state: MetricUnit.NoUnit,
   svid_expiry_seconds: MetricUnit.Seconds,
   service_up: MetricUnit.NoUnit,
+  breaker_store_errors_total: MetricUnit.Count,
+  queue_consumption_paused: MetricUnit.NoUnit,
   entitlements_granted_total: MetricUnit.Count,
   entitlements_revoked_total: MetricUnit.Count,
 };

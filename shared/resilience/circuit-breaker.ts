@@ -38,14 +38,17 @@ export interface CircuitBreakerOptions {
 /** Thrown instead of calling the function while the breaker is open or its probe slots are taken. */
 export class CircuitOpenError extends BrokenCircuitError {
   constructor(
-    readonly state: 'open' | 'half-open',
+    /** `slow-start`: closed, but ramping up after an outage, and this call is over the ramp. */
+    readonly state: 'open' | 'half-open' | 'slow-start',
     /** Milliseconds until the breaker lets probes through again (0 while half-open). */
     readonly retryAfterMs: number,
   ) {
     super(
       state === 'open'
         ? `circuit breaker is open, probes allowed in ${retryAfterMs} ms`
-        : 'circuit breaker is half-open and every probe slot is taken',
+        : state === 'half-open'
+          ? 'circuit breaker is half-open and every probe slot is taken'
+          : 'circuit breaker closed recently and admits only part of the calls while traffic ramps up',
     );
     this.name = 'CircuitOpenError';
   }

@@ -14,6 +14,8 @@ export {
   type ResilienceOptions,
   type ResilienceOverrides,
 } from './options.js';
+export type { BreakerFactory, BreakerStoreFailure, BreakerTransition, ServiceBreaker } from './service-breaker.js';
+export * from './shared-breaker/index.js';
 export { ServiceRetries, type RetryBudget, type ServiceRetriesScope } from './retry-policy.js';
 export {
   ServicePolicy,

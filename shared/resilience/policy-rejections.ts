@@ -40,7 +40,11 @@ export function toPolicyRejection(
 ): unknown {
   if (error instanceof CircuitOpenError) {
     const detail =
-      error.state === 'open' ? `open for another ${error.retryAfterMs} ms` : 'half-open with every probe slot taken';
+      error.state === 'open'
+        ? `open for another ${error.retryAfterMs} ms`
+        : error.state === 'half-open'
+          ? 'half-open with every probe slot taken'
+          : 'ramping traffic up after closing (slow start)';
     return new MeshCallError(
       'MESH_BREAKER_OPEN',
       `circuit breaker for ${where.service} is ${detail}; ${where.method} was not sent`,

@@ -2,6 +2,7 @@ import { bulkhead, wrap, type BulkheadPolicy, type IPolicy } from 'cockatiel';
 import type { MeshCallError } from '../errors.js';
 import { breakerOutcome } from './classify-failure.js';
 import { CircuitBreaker, type BreakerStateName } from './circuit-breaker.js';
+import type { BreakerFactory, BreakerStoreFailure, ServiceBreaker } from './service-breaker.js';
 import { callDeadline, openDeadlineSignal, systemClock, type Clock, type DeadlineSignal } from './deadline.js';
 import { resolveResilienceOptions, type ResilienceOptions, type ResilienceOverrides } from './options.js';
 import { cancelledError, noTimeLeftError, toPolicyRejection, type CallSite } from './policy-rejections.js';
@@ -74,7 +75,7 @@ interface CallRun<T> extends RetryBudget {
 export class ServicePolicy {
   readonly service: string;
   readonly options: Readonly<ResilienceOptions>;
-  private readonly breaker: CircuitBreaker;
+  private readonly breaker: ServiceBreaker;
   private readonly bulkhead: BulkheadPolicy;
   private readonly retries: ServiceRetries;
   /** Retry outside the breaker: every attempt is counted by it, and an open breaker ends retries. */
@@ -82,16 +83,22 @@ export class ServicePolicy {
   private readonly stateListeners = new Set<(change: BreakerStateChange) => void>();
   private readonly attemptListeners = new Set<(event: AttemptEvent) => void>();
 
-  /** @throws {ConfigError} `CONFIG_INVALID` when an option is out of range. */
+  /**
+   * @param breakerOf builds the breaker (a `SharedCircuitBreaker` for a fleet-wide one); by
+   *   default a per-container {@link CircuitBreaker}.
+   * @throws {ConfigError} `CONFIG_INVALID` when an option is out of range.
+   */
   constructor(
     options: ResilienceOverrides,
     private readonly clock: Clock = systemClock,
+    breakerOf: BreakerFactory = (breakerOptions, breakerClock) => new CircuitBreaker(breakerOptions, breakerClock),
   ) {
     this.options = resolveResilienceOptions(options);
     this.service = this.options.service;
     const { circuitBreaker } = this.options;
-    this.breaker = new CircuitBreaker(
+    this.breaker = breakerOf(
       {
+        service: this.service,
         failureThreshold: circuitBreaker.failureThreshold,
         successThreshold: circuitBreaker.successThreshold,
         openMs: circuitBreaker.timeoutSeconds * 1000,
@@ -117,6 +124,20 @@ export class ServicePolicy {
     return () => this.stateListeners.delete(listener);
   }
 
+  /** Subscribes to failed reads and writes of a shared breaker's store; returns the unsubscribe function. */
+  onStoreError(listener: (failure: BreakerStoreFailure) => void): () => void {
+    const subscription = this.breaker.onStoreError?.((failure) => notify(new Set([listener]), failure));
+    return () => subscription?.dispose();
+  }
+
+  /**
+   * Brings a shared breaker up to date with the fleet when its read is due (at a cold start, to
+   * overlap it with the SVID fetch); undefined for a per-container breaker. Never rejects.
+   */
+  syncBreaker(): Promise<void> | undefined {
+    return this.breaker.sync?.();
+  }
+
   /** Subscribes to every attempt's end (for metrics and logs); returns the unsubscribe function. */
   onAttempt(listener: (event: AttemptEvent) => void): () => void {
     this.attemptListeners.add(listener);
@@ -137,6 +158,9 @@ export class ServicePolicy {
     const msLeft = deadline - now;
     if (msLeft < this.options.minAttemptMs) throw noTimeLeftError(this.callSite(call), msLeft, this.options.minAttemptMs);
     if (call.signal?.aborted) throw cancelledError(this.callSite(call), call.signal.reason);
+    // A shared breaker reads the fleet's state once per interval; every other call awaits nothing.
+    const syncing = this.breaker.sync?.();
+    if (syncing) await syncing;
     // Fail fast before queueing for a bulkhead slot only to be rejected by the breaker behind it.
     const openRejection = this.breaker.rejectionIfOpen();
     if (openRejection) throw toPolicyRejection(openRejection, this.callSite(call), this.options);

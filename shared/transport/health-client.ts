@@ -11,6 +11,24 @@ export interface HealthCheckOptions {
   /** The service to ask about; `''` (the default) asks about the server as a whole. */
   service?: string;
   signal?: AbortSignal;
+  /**
+   * Count an answer other than `SERVING` as a failure of the call for the service's circuit
+   * breaker (the check still returns the status): a health check that probes an open breaker
+   * must not close it on `NOT_SERVING`.
+   */
+  requireServing?: boolean;
+}
+
+/** An answer that is not `SERVING`, thrown inside the policy so the breaker counts it, then unwrapped. */
+class NotServingAnswer extends Error {
+  constructor(readonly status: ServingStatus) {
+    super(`the health check answered ${status}`);
+    this.name = 'NotServingAnswer';
+  }
+}
+
+function servingStatusOf(response: HealthCheckResponse): ServingStatus {
+  return (HealthCheckResponse_ServingStatus[response.status] as ServingStatus | undefined) ?? 'UNKNOWN';
 }
 
 export interface HealthClientOptions {
@@ -41,16 +59,18 @@ export class MeshHealthClient {
    */
   async check(opts: HealthCheckOptions = {}): Promise<ServingStatus> {
     const request = { service: opts.service ?? '' };
-    let response: HealthCheckResponse;
     try {
-      response = await this.#executor(opts.signal ? { ...CHECK, signal: opts.signal } : CHECK, (info) =>
-        this.#channel.use(HealthClient, (client) =>
+      return await this.#executor(opts.signal ? { ...CHECK, signal: opts.signal } : CHECK, async (info) => {
+        const response = await this.#channel.use(HealthClient, (client) =>
           unaryAttempt<HealthCheckResponse>((metadata, options, callback) => client.check(request, metadata, options, callback), info, opts.signal),
-        ),
-      );
+        );
+        const status = servingStatusOf(response);
+        if (opts.requireServing && status !== 'SERVING') throw new NotServingAnswer(status);
+        return status;
+      });
     } catch (error) {
+      if (error instanceof NotServingAnswer) return error.status;
       throw toMeshCallError(error, { service: this.#channel.service, method: 'grpc.health.v1.Health/Check' });
     }
-    return (HealthCheckResponse_ServingStatus[response.status] as ServingStatus | undefined) ?? 'UNKNOWN';
   }
 }

@@ -32,6 +32,11 @@ interface HandlerOf {
  *
  * Errors thrown by a cold-started handler come from its own copy of `shared/errors.ts`: match them
  * by `code` and `name`, not `instanceof`.
+ *
+ * Queue backoff is off unless `env` turns it on: `SimulatedSqs` has no
+ * ChangeMessageVisibility, so these tests exercise the queue's fixed visibility timeout; the
+ * backoff is tested against the local SQS (grant-entitlements' unit and integration tests) and
+ * on the fleet simulation.
  */
 export async function coldStart<K extends keyof HandlerOf>(
   kind: K,
@@ -39,7 +44,7 @@ export async function coldStart<K extends keyof HandlerOf>(
   env: Record<string, string | undefined> = {},
 ): Promise<HandlerOf[K]> {
   vi.resetModules();
-  const next: NodeJS.ProcessEnv = { ...baseEnv };
+  const next: NodeJS.ProcessEnv = { QUEUE_BACKOFF_ENABLED: 'false', ...baseEnv };
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete next[key];
     else next[key] = value;

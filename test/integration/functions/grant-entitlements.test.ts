@@ -5,6 +5,7 @@ import { EntitlementStore } from '../../../shared/entitlements/entitlement-store
 import { captureOutput, valuesOf, type CapturedOutput } from '../../fixtures/capture-output.js';
 import {
   command,
+  ENTITLEMENT_QUEUE,
   ENTITLEMENTS_TABLE,
   sqsEvent,
   sqsRecord,
@@ -114,6 +115,23 @@ describe('grant-entitlements', () => {
     expect(env.mesh.contact.callCount).toBe(before);
     expect(performance.now() - startedAt).toBeLessThan(500);
     expect(JSON.stringify(output!.logs().filter((l) => l['messageId'] === record.messageId))).toContain('MESH_BREAKER_OPEN');
+  });
+
+  it('holds a record whose breaker is open back in the queue with backoff instead of spending its receives', async () => {
+    env.mesh.contact.setFault({ kind: 'status', code: status.UNAVAILABLE });
+    await invoke(sqsEvent(sqsRecord(command()), sqsRecord(command())));
+    env.sqs.store.send(ENTITLEMENT_QUEUE, [{ body: JSON.stringify(command()) }]);
+    const [record] = env.sqs.drain(ENTITLEMENT_QUEUE);
+
+    const result = await invoke(sqsEvent(record!));
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: record!.messageId }]);
+    // The first receive's backoff is 60 s ± 25 %; the queue's own visibility timeout would be 30 s.
+    const visibleAfter = (seconds: number) => Number(env.sqs.store.attributes(ENTITLEMENT_QUEUE, Date.now() + seconds * 1000).ApproximateNumberOfMessages);
+    expect(visibleAfter(44)).toBe(0);
+    expect(visibleAfter(76)).toBe(1);
+    const line = output!.logs().find((l) => l['messageId'] === record!.messageId && l['disposition'] === 'wait');
+    expect(line).toMatchObject({ level: 'WARN', receiveCount: 1 });
   });
 
   it('logs no PEM block, private key, secret or signature in any of the above', () => {

@@ -292,3 +292,58 @@ describe('loadMeshConfig rejects bad values', () => {
     expect(error.message).toMatch(/EXTERNAL_SERVICES_\w+_NAME repeats the name of EXTERNAL_SERVICES_\w+_NAME, got "contact-service"/);
   });
 });
+
+describe('loadMeshConfig: the breaker shared by the fleet', () => {
+  it('keeps breakers per container when MESH_STATE_TABLE is not set', () => {
+    expect(loadMeshConfig({}).sharedBreaker).toBeUndefined();
+  });
+
+  it('shares breakers through MESH_STATE_TABLE by default, reading every 5 s and ramping up over 30 s', () => {
+    expect(loadMeshConfig({ MESH_STATE_TABLE: 'mesh-state' }).sharedBreaker).toEqual({
+      table: 'mesh-state',
+      readIntervalSeconds: 5,
+      slowStartSeconds: 30,
+    });
+  });
+
+  it('reads the interval and the slow start, 0 switching the ramp off', () => {
+    const config = loadMeshConfig({
+      MESH_STATE_TABLE: 'arn:aws:dynamodb:eu-central-1:123456789012:table/mesh-state',
+      CIRCUIT_BREAKER_SHARED: 'true',
+      CIRCUIT_BREAKER_SHARED_READ_SECONDS: '2.5',
+      CIRCUIT_BREAKER_SLOW_START_SECONDS: '0',
+    });
+    expect(config.sharedBreaker).toEqual({
+      table: 'arn:aws:dynamodb:eu-central-1:123456789012:table/mesh-state',
+      readIntervalSeconds: 2.5,
+      slowStartSeconds: 0,
+    });
+  });
+
+  it('keeps breakers per container when CIRCUIT_BREAKER_SHARED is false, even with the table set', () => {
+    expect(loadMeshConfig({ MESH_STATE_TABLE: 'mesh-state', CIRCUIT_BREAKER_SHARED: 'false' }).sharedBreaker).toBeUndefined();
+  });
+
+  it('requires the table when CIRCUIT_BREAKER_SHARED is true', () => {
+    expect(issuesOf(configError({ CIRCUIT_BREAKER_SHARED: 'true' }))).toEqual([
+      'CIRCUIT_BREAKER_SHARED must be false when MESH_STATE_TABLE is not set (the fleet shares its breakers through that table), got "true"',
+    ]);
+  });
+
+  it('names the key and the value of every bad setting', () => {
+    const issues = issuesOf(
+      configError({
+        MESH_STATE_TABLE: 'x',
+        CIRCUIT_BREAKER_SHARED: 'yes',
+        CIRCUIT_BREAKER_SHARED_READ_SECONDS: '0',
+        CIRCUIT_BREAKER_SLOW_START_SECONDS: '-1',
+      }),
+    );
+    expect(issues).toEqual([
+      'MESH_STATE_TABLE must be a dynamodb table name (3 to 255 letters, digits, _ . -) or table arn, got "x"',
+      'CIRCUIT_BREAKER_SHARED must be true, false, 1 or 0, got "yes"',
+      'CIRCUIT_BREAKER_SHARED_READ_SECONDS must be a positive number, got "0"',
+      'CIRCUIT_BREAKER_SLOW_START_SECONDS must be a number of at least 0, got "-1"',
+    ]);
+  });
+});

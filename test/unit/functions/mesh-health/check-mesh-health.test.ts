@@ -44,3 +44,41 @@ describe('checkMeshHealth', () => {
     expect(report.services[0]).toMatchObject({ up: false, status: 'NOT_SERVING' });
   });
 });
+
+describe('checkMeshHealth as the fleet\'s prober', () => {
+  it('checks again at once while its check holds the breaker half-open, until the breaker decides', async () => {
+    let breaker: 'open' | 'half-open' | 'closed' = 'half-open';
+    let checks = 0;
+    const report = await checkMeshHealth({
+      services: ['contact-service'],
+      discovery: { resolve: async (s) => resolution(s) },
+      check: async () => {
+        checks += 1;
+        if (checks === 2) breaker = 'closed'; // the breaker's success threshold is 2
+        return 'SERVING';
+      },
+      breakerState: () => breaker,
+      fleetBreaker: async () => breaker,
+      identity: { spiffeId: 'spiffe://jia.app/payment-functions', secondsToExpiry: 1 },
+    });
+
+    expect(checks).toBe(2);
+    expect(report.services[0]).toMatchObject({ up: true, breaker: 'closed', fleetBreaker: 'closed' });
+  });
+
+  it('stops probing on the first answer that is not SERVING', async () => {
+    let checks = 0;
+    await checkMeshHealth({
+      services: ['contact-service'],
+      discovery: { resolve: async (s) => resolution(s) },
+      check: async () => {
+        checks += 1;
+        return 'NOT_SERVING';
+      },
+      breakerState: () => 'half-open',
+      identity: { spiffeId: 'spiffe://jia.app/payment-functions', secondsToExpiry: 1 },
+    });
+
+    expect(checks).toBe(1);
+  });
+});
