@@ -16,6 +16,7 @@ import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { EntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
 import { lambdaContextOf } from '../fixtures/lambda-context.js';
+import { seededRandom } from '../local/seeded-random.js';
 import { changeVisibilityIn, SimulatedSqs } from '../reliability/simulated-sqs.js';
 import type { ContainerLoader, GrantHandler, HealthHandler } from './container-modules.js';
 import { SimulatedEventSourceMapping } from './event-source-mapping.js';
@@ -43,6 +44,8 @@ export interface FleetOptions {
   poisonEvery: number;
   /** Contact-service calls one container lets in flight (the bulkhead's `maxConcurrentCalls`). */
   bulkhead: number;
+  /** Seeds which idle container serves each batch, so a run can be replayed. */
+  seed: number;
   /** Progress lines (the CLI prints them). */
   progress?: (line: string) => void;
 }
@@ -58,6 +61,7 @@ export const FLEET_DEFAULTS: FleetOptions = {
   maxReceiveCount: 5,
   poisonEvery: 5_000,
   bulkhead: 16,
+  seed: 20_261_202,
 };
 
 /** One simulated minute, for the timeline. */
@@ -204,12 +208,9 @@ export async function runDesign(
   /** Messages sent before the service's return and not yet deleted or dead-lettered. */
   let pendingFromOutage: string[] = [];
   const timeline: TimelineMinute[] = [];
-  /** Container numbers, most recently used first. */
-  const recentlyUsed = Array.from({ length: options.containers }, (_, i) => i);
+  const random = seededRandom(options.seed);
 
   async function invokeGrant(container: number, records: SQSRecord[]): Promise<void> {
-    recentlyUsed.splice(recentlyUsed.indexOf(container), 1);
-    recentlyUsed.unshift(container);
     grants[container] ??= await load('grant', `${design.name}-${container}`);
     invocations++;
     const context = lambdaContextOf({ functionName: 'grant-entitlements', remainingMs: options.functionTimeoutSeconds * 1000 }) as Context;
@@ -272,9 +273,13 @@ export async function runDesign(
         nextHealthAt += healthEveryMs;
         work.push(invokeHealth());
       }
-      // Lambda reuses warm environments and starts new ones only for more concurrency: the most
-      // recently used containers serve first, so the fleet is as large as the concurrency it needed.
-      mapping.poll(queue, now).forEach((records, slot) => work.push(invokeGrant(recentlyUsed[slot]!, records)));
+      // The fleet is N warm containers, and Lambda does not say which idle one serves an
+      // invocation: a random one, so every container of the fleet meets the outage.
+      const idle = Array.from({ length: options.containers }, (_, i) => i);
+      for (const records of mapping.poll(queue, now)) {
+        const [container] = idle.splice(Math.floor(random() * idle.length), 1);
+        work.push(invokeGrant(container!, records));
+      }
       await Promise.all(work);
 
       if (clock.now() >= nextMinuteAt) {
