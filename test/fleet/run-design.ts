@@ -55,7 +55,7 @@ export const FLEET_DEFAULTS: FleetOptions = {
   eventsPerSecond: 10,
   outageMinutes: 120,
   warmupMinutes: 2,
-  maxDrainMinutes: 60,
+  maxDrainMinutes: 90,
   functionTimeoutSeconds: 60,
   batchSize: 10,
   maxReceiveCount: 5,
