@@ -72,6 +72,8 @@ export class SimulatedEventSourceMapping {
   #settlesAt = 0;
   #batches: number;
   #lastPollAt: number | undefined;
+  /** Every poller filled its batch at the last poll. */
+  #backlog = false;
   /** Records received and held by a poller until the batch is full or the window has passed. */
   #held: { records: SQSRecord[]; since: number } | undefined;
   #disabledSince: number | undefined;
@@ -119,6 +121,8 @@ export class SimulatedEventSourceMapping {
     this.#lastPollAt = now;
     const state = this.state(now);
     if (state === 'Disabled' || state === 'Enabling') return [];
+    // Messages were still available at the last poll: more pollers joined meanwhile.
+    if (this.#backlog) this.#batches = Math.min(this.#batches + (this.options.scaleUpPerMinute * elapsedMs) / 60_000, this.concurrencyCap);
     const { batchSize, maximumBatchingWindowSeconds } = this.options;
     const pollers = this.batchesInParallel;
     const capacity = pollers * batchSize;
@@ -126,11 +130,8 @@ export class SimulatedEventSourceMapping {
     const records = held ? held.records : [];
     if (records.length < capacity) records.push(...queue.receive(capacity - records.length));
     const full = records.length >= capacity;
-    this.#batches = full
-      ? Math.min(this.#batches + (this.options.scaleUpPerMinute * elapsedMs) / 60_000, this.concurrencyCap)
-      : records.length === 0
-        ? this.options.initialBatches
-        : this.#batches;
+    this.#backlog = full;
+    if (records.length === 0) this.#batches = this.options.initialBatches;
     if (records.length === 0) return [];
     const since = held?.since ?? now;
     if (!full && now - since < maximumBatchingWindowSeconds * 1000) {
