@@ -3,7 +3,8 @@
  * here (1,000 containers, 1,000 events/s), scaled from what the simulation measured. Every row
  * says which measured figure it scales and how, so a reader can redo the arithmetic.
  */
-import type { DesignResult, FleetOptions } from './run-design.js';
+import type { DesignResult } from './design-result.js';
+import type { FleetOptions } from './fleet-options.js';
 
 export interface CapacityTarget {
   containers: number;

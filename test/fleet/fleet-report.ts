@@ -3,7 +3,8 @@
  * design's timeline, the capacity table, and the one-line JSON summary (`--json`).
  */
 import { capacityTable } from './fleet-capacity.js';
-import type { DesignResult, FleetOptions, TimelineMinute } from './run-design.js';
+import type { DesignResult, TimelineMinute } from './design-result.js';
+import type { FleetOptions } from './fleet-options.js';
 
 export interface FleetReport {
   options: Pick<FleetOptions, 'containers' | 'eventsPerSecond' | 'outageMinutes'>;

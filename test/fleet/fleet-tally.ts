@@ -34,8 +34,6 @@ export class FleetTally {
   #serviceDown = false;
   #minute = emptyMinute();
 
-  constructor(private readonly now: () => number) {}
-
   /** Whether the contact-service is down from now on. */
   set serviceDown(down: boolean) {
     this.#serviceDown = down;

@@ -25,7 +25,8 @@ import { startFleetEnvironment } from './fleet-environment.js';
 import { prepareSharedState } from './mesh-state-table.js';
 import { fleetSummary, formatFleetReport, type FleetReport } from './fleet-report.js';
 import type { FleetTally } from './fleet-tally.js';
-import { FLEET_DEFAULTS, runDesign, type FleetOptions } from './run-design.js';
+import { FLEET_DEFAULTS, type FleetOptions } from './fleet-options.js';
+import { runDesign } from './run-design.js';
 import { SimulatedClock } from './simulated-clock.js';
 
 /** Runs both designs through the same outage; `load` cold-starts containers (tsx's hooks by default). */

@@ -3,8 +3,8 @@
  * mesh-health on its schedule, and paid events arriving at a steady rate, on the simulated clock.
  *
  * Each simulated second is one round: events due are sent; mesh-health runs when due; the mapping
- * polls and every batch it hands out is invoked on a free container (the real grant-entitlements
- * handler, its own module copy per container); the round ends when every invocation has returned,
+ * polls and every batch it hands out is invoked on an idle container (the real grant-entitlements
+ * handler, its own module graph per container); the round ends when every invocation has returned,
  * and only then does the clock skip the idle rest of the second. A round whose real work takes
  * longer than a second takes longer in simulated time too: this machine's contention slows the
  * simulated fleet down, never speeds it up. A container runs one batch per round (AWS would fit
@@ -12,113 +12,23 @@
  */
 import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { EntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
 import { lambdaContextOf } from '../fixtures/lambda-context.js';
-import { seededRandom } from '../local/seeded-random.js';
 import { changeVisibilityIn, SimulatedSqs } from '../reliability/simulated-sqs.js';
-import type { ContainerLoader, GrantHandler, HealthHandler } from './container-modules.js';
+import type { ContainerLoader, HealthHandler } from './container-modules.js';
+import { ContainerPool } from './container-pool.js';
+import type { DesignResult, TimelineMinute } from './design-result.js';
 import { SimulatedEventSourceMapping } from './event-source-mapping.js';
 import type { FleetDesign } from './fleet-designs.js';
 import type { FleetEnvironment } from './fleet-environment.js';
-import { FleetTally, type MinuteCounts } from './fleet-tally.js';
+import { FLEET_DEFAULTS, type FleetOptions } from './fleet-options.js';
+import { FleetTally } from './fleet-tally.js';
+import { PaidEvents } from './paid-events.js';
 import type { SimulatedClock } from './simulated-clock.js';
 
-export interface FleetOptions {
-  /** grant-entitlements containers the function may run at once. */
-  containers: number;
-  /** Paid events per simulated second. */
-  eventsPerSecond: number;
-  /** How long the contact-service is down. */
-  outageMinutes: number;
-  /** Normal operation before the outage. */
-  warmupMinutes: number;
-  /** Gives up waiting for the backlog this long after the service's return. */
-  maxDrainMinutes: number;
-  /** grant-entitlements' timeout; the queue's visibility timeout is 6× this plus the batching window. */
-  functionTimeoutSeconds: number;
-  batchSize: number;
-  maxReceiveCount: number;
-  /** One in this many messages is not a command at all: poison, which must still reach the DLQ. */
-  poisonEvery: number;
-  /** Contact-service calls one container lets in flight (the bulkhead's `maxConcurrentCalls`). */
-  bulkhead: number;
-  /** Seeds which idle container serves each batch, so a run can be replayed. */
-  seed: number;
-  /** Progress lines (the CLI prints them). */
-  progress?: (line: string) => void;
-}
-
-export const FLEET_DEFAULTS: FleetOptions = {
-  containers: 50,
-  eventsPerSecond: 10,
-  outageMinutes: 120,
-  warmupMinutes: 2,
-  maxDrainMinutes: 90,
-  functionTimeoutSeconds: 60,
-  batchSize: 10,
-  maxReceiveCount: 5,
-  poisonEvery: 5_000,
-  bulkhead: 16,
-  seed: 20_261_202,
-};
-
-/** One simulated minute, for the timeline. */
-export interface TimelineMinute extends MinuteCounts {
-  /** Minutes since the outage began (negative before). */
-  minute: number;
-  serviceUp: boolean;
-  mappingState: string;
-  /** Messages on the queue, visible or in flight. */
-  queueDepth: number;
-  dlq: number;
-  batchesInParallel: number;
-}
-
-export interface DesignResult {
-  design: FleetDesign['name'];
-  eventsSent: number;
-  poisonSent: number;
-  /** Paid events (not poison) moved to the DLQ. */
-  dlqPaidEvents: number;
-  dlqPoison: number;
-  /** Poison still on the queue at the end (received fewer than `maxReceiveCount` times so far). */
-  poisonQueued: number;
-  /** Contact-service call attempts made while it was down (every container and mesh-health). */
-  downCalls: number;
-  /** (event, member) pairs that took effect more than once. */
-  duplicates: number;
-  /** Paid events neither applied nor in the DLQ nor still queued at the end: lost. */
-  lost: number;
-  /**
-   * Minutes from the service's return until no paid event sent during the outage is left on the
-   * queue; `undefined`: not within `maxDrainMinutes`. Poison is left out: it ends in the DLQ on its
-   * own schedule, and the run does not wait for it.
-   */
-  drainMinutes: number | undefined;
-  /** Most contact-service calls in flight at once after its return (measured by the service). */
-  maxInflightAfterRecovery: number;
-  /** MaximumConcurrency (or the function's concurrency) × the bulkhead. */
-  maxInflightAllowed: number;
-  breakerOpened: number;
-  invocations: number;
-  /** Containers that cold-started. */
-  containersStarted: number;
-  /** Mean real duration of an invocation whose records all succeeded (after the return). */
-  meanBatchMs: number;
-  recordsDelivered: number;
-  visibilityChanges: number;
-  mappingUpdates: number;
-  minutesPaused: number;
-  /** DynamoDB requests by `<table> <operation>` during the run. */
-  dynamoRequests: Record<string, number>;
-  simulatedMinutes: number;
-  realSeconds: number;
-  timeline: TimelineMinute[];
-}
-
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:entitlement-commands';
+/** EventBridge's scheduled event (test/fixtures/events/mesh-health.scheduled.json), stamped per run. */
 const SCHEDULED_EVENT = {
   version: '0',
   id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
@@ -130,23 +40,10 @@ const SCHEDULED_EVENT = {
   detail: {},
 };
 
-/** A paid event as the webhook queues it; one in ten is a family of three, the rest buy alone. */
-function paidEvent(design: string, n: number, createdMs: number): EntitlementCommand {
-  return {
-    action: 'grant',
-    eventId: `evt_fleet_${design.replace('-', '_')}_${n}`,
-    eventType: 'checkout.session.completed',
-    eventCreated: Math.floor(createdMs / 1000),
-    purchaserId: n % 10 === 0 ? 'user-1' : 'user-solo',
-    entitlement: `fleet-${n}`,
-  };
-}
-
 /**
  * Runs `design` through one outage and measures it. `process.env` must already hold the
- * environment's and the design's variables (the handlers read them at cold start and on first use);
- * `onLine` must already receive every line the functions write (see log-tap.ts) and pass it to the
- * returned tally through `tallyRef`.
+ * environment's and the design's variables (the handlers read them at cold start and on first
+ * use), and every line the functions write must reach `tallyRef.current` (see log-tap.ts).
  */
 export async function runDesign(
   design: FleetDesign,
@@ -159,11 +56,13 @@ export async function runDesign(
   const options: FleetOptions = { ...FLEET_DEFAULTS, ...opts };
   const print = options.progress ?? (() => {});
   const realStart = performance.now();
+  const realSeconds = () => Math.round((performance.now() - realStart) / 1000);
   const dynamoBefore = await environment.dynamo.requestCounts();
-  const tally = new FleetTally(() => clock.now());
+  const tally = new FleetTally();
   tallyRef.current = tally;
   const queue = new SimulatedSqs({
     maxReceiveCount: options.maxReceiveCount,
+    // As the CDK app sets it: six times the function timeout plus the batching window.
     visibilityTimeoutMs: (6 * options.functionTimeoutSeconds + 1) * 1000,
     retentionMs: 14 * 24 * 3_600_000,
     queueArn: QUEUE_ARN,
@@ -175,6 +74,8 @@ export async function runDesign(
     batchSize: options.batchSize,
     eventSourceArn: QUEUE_ARN,
   });
+  // The handlers' own SDK clients, answered by the simulation (aws-sdk-client-mock patches the
+  // client classes every container shares); anything else the code sends fails loudly.
   const sqs = mockClient(SQSClient);
   const visibility = changeVisibilityIn(queue);
   sqs.onAnyCommand().rejects(new Error('the fleet simulation simulates only ChangeMessageVisibility on SQS'));
@@ -185,54 +86,27 @@ export async function runDesign(
   lambda.on(UpdateEventSourceMappingCommand).callsFake((input) => mapping.update(input, clock.now()));
   lambda.on(GetEventSourceMappingCommand).callsFake((input) => mapping.get(input.UUID, clock.now()));
 
-  const grants: (GrantHandler | undefined)[] = Array.from({ length: options.containers }, () => undefined);
+  const pool = new ContainerPool(design.name, options, load, queue);
   let health: HealthHandler | undefined;
-  let invocations = 0;
-  let cleanBatches = 0;
-  let cleanBatchMs = 0;
-  const startAt = clock.now();
-  const outageAt = startAt + options.warmupMinutes * 60_000;
-  const recoveryAt = outageAt + options.outageMinutes * 60_000;
-  const giveUpAt = recoveryAt + options.maxDrainMinutes * 60_000;
-  const healthEveryMs = design.healthScheduleMinutes * 60_000;
-  let nextHealthAt = startAt;
-  let nextMinuteAt = startAt + 60_000;
-  let serviceUp = true;
-  let recoveredAt: number | undefined;
-  let drainedAt: number | undefined;
-  let eventsSent = 0;
-  let poisonSent = 0;
-  let due = 0;
-  let lastSendAt = startAt;
-  const poisonIds = new Set<string>();
-  /** Messages sent before the service's return and not yet deleted or dead-lettered. */
-  let pendingFromOutage: string[] = [];
-  const timeline: TimelineMinute[] = [];
-  const random = seededRandom(options.seed);
-
-  async function invokeGrant(container: number, records: SQSRecord[]): Promise<void> {
-    grants[container] ??= await load('grant', `${design.name}-${container}`);
-    invocations++;
-    const context = lambdaContextOf({ functionName: 'grant-entitlements', remainingMs: options.functionTimeoutSeconds * 1000 }) as Context;
-    let response: SQSBatchResponse;
-    const startedAt = performance.now();
-    try {
-      response = await grants[container]!({ Records: records }, context);
-    } catch {
-      response = { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
-    }
-    if (recoveredAt !== undefined && response.batchItemFailures.length === 0) {
-      cleanBatches++;
-      cleanBatchMs += performance.now() - startedAt;
-    }
-    queue.settle(records, response.batchItemFailures);
-  }
-
   async function invokeHealth(): Promise<void> {
     health ??= await load('health', `${design.name}-mesh-health`);
     const context = lambdaContextOf({ functionName: 'mesh-health', remainingMs: 30_000 }) as Context;
     await health({ ...SCHEDULED_EVENT, time: new Date(clock.now()).toISOString() }, context).catch(() => undefined);
   }
+
+  const startAt = clock.now();
+  const outageAt = startAt + options.warmupMinutes * 60_000;
+  const recoveryAt = outageAt + options.outageMinutes * 60_000;
+  const giveUpAt = recoveryAt + options.maxDrainMinutes * 60_000;
+  const events = new PaidEvents(design.name, queue, options, startAt);
+  let nextHealthAt = startAt;
+  let nextMinuteAt = startAt + 60_000;
+  let serviceUp = true;
+  let recoveredAt: number | undefined;
+  let drainedAt: number | undefined;
+  /** Paid events sent during the outage and not yet deleted or dead-lettered. */
+  let pendingFromOutage: string[] = [];
+  const timeline: TimelineMinute[] = [];
 
   print(`${design.name}: ${options.containers} containers, ${options.eventsPerSecond} events/s, ${options.outageMinutes} min outage`);
   try {
@@ -242,49 +116,29 @@ export async function runDesign(
         await environment.contact.stop();
         serviceUp = false;
         tally.serviceDown = true;
-        print(`${design.name}: contact-service stopped at minute 0 (${Math.round((performance.now() - realStart) / 1000)} s real)`);
+        print(`${design.name}: contact-service stopped at minute 0 (${realSeconds()} s real)`);
       } else if (!serviceUp && now >= recoveryAt) {
         await environment.contact.start();
         serviceUp = true;
         tally.serviceDown = false;
         recoveredAt = clock.now();
         environment.contact.resetMaxInFlight();
-        print(`${design.name}: contact-service back at minute ${Math.round((recoveredAt - outageAt) / 60_000)}, ${queue.depth} messages queued (${Math.round((performance.now() - realStart) / 1000)} s real)`);
+        pool.clean.counting = true;
+        print(`${design.name}: contact-service back at minute ${Math.round((recoveredAt - outageAt) / 60_000)}, ${queue.depth} messages queued (${realSeconds()} s real)`);
       }
+      const sent = events.sendDue(now);
+      if (recoveredAt === undefined && now >= outageAt) pendingFromOutage.push(...sent);
 
-      due += ((now - lastSendAt) / 1000) * options.eventsPerSecond;
-      lastSendAt = now;
-      for (; due >= 1; due--) {
-        const n = eventsSent + poisonSent;
-        let id: string;
-        if (n > 0 && n % options.poisonEvery === 0) {
-          id = queue.send('{"action": "grant", not json');
-          poisonIds.add(id);
-          poisonSent++;
-        } else {
-          id = queue.send(JSON.stringify(paidEvent(design.name, n, now)));
-          eventsSent++;
-        }
-        if (recoveredAt === undefined && now >= outageAt && !poisonIds.has(id)) pendingFromOutage.push(id);
-      }
-
-      const work: Promise<void>[] = [];
+      const work: Promise<void>[] = [pool.invokeAll(mapping.poll(queue, now))];
       if (now >= nextHealthAt) {
-        nextHealthAt += healthEveryMs;
+        nextHealthAt += design.healthScheduleMinutes * 60_000;
         work.push(invokeHealth());
-      }
-      // The fleet is N warm containers, and Lambda does not say which idle one serves an
-      // invocation: a random one, so every container of the fleet meets the outage.
-      const idle = Array.from({ length: options.containers }, (_, i) => i);
-      for (const records of mapping.poll(queue, now)) {
-        const [container] = idle.splice(Math.floor(random() * idle.length), 1);
-        work.push(invokeGrant(container!, records));
       }
       await Promise.all(work);
 
       if (clock.now() >= nextMinuteAt) {
         nextMinuteAt += 60_000;
-        timeline.push({
+        const minute: TimelineMinute = {
           minute: Math.floor((clock.now() - outageAt) / 60_000),
           serviceUp,
           mappingState: mapping.state(clock.now()),
@@ -292,10 +146,10 @@ export async function runDesign(
           dlq: queue.stats.movedToDlq,
           batchesInParallel: mapping.batchesInParallel,
           ...tally.takeMinute(),
-        });
-        const last = timeline.at(-1)!;
-        if (last.minute % 15 === 0 || recoveredAt !== undefined) {
-          print(`${design.name}: minute ${last.minute}, queue ${last.queueDepth}, DLQ ${last.dlq}, mapping ${last.mappingState}, ${last.downAttempts} down calls, ${Math.round((performance.now() - realStart) / 1000)} s real`);
+        };
+        timeline.push(minute);
+        if (minute.minute % 15 === 0 || recoveredAt !== undefined) {
+          print(`${design.name}: minute ${minute.minute}, queue ${minute.queueDepth}, DLQ ${minute.dlq}, mapping ${minute.mappingState}, ${minute.downAttempts} down calls, ${realSeconds()} s real`);
         }
       }
       if (recoveredAt !== undefined) {
@@ -314,30 +168,28 @@ export async function runDesign(
     tallyRef.current = undefined;
   }
 
-  const dlqPoison = queue.deadLetters.filter((m) => poisonIds.has(m.messageId)).length;
-  const dlqPaidEvents = queue.stats.movedToDlq - dlqPoison;
-  const applied = tally.appliedEvents.size;
-  const poisonQueued = [...poisonIds].filter((id) => queue.holds(id)).length;
-  const lost = eventsSent - applied - dlqPaidEvents - (queue.depth - poisonQueued);
   const endAt = clock.now();
   const dynamoAfter = await environment.dynamo.requestCounts();
+  const dlqPoison = queue.deadLetters.filter((m) => events.poisonIds.has(m.messageId)).length;
+  const dlqPaidEvents = queue.stats.movedToDlq - dlqPoison;
+  const poisonQueued = events.poisonQueued();
   return {
     design: design.name,
-    eventsSent,
-    poisonSent,
+    eventsSent: events.paidSent,
+    poisonSent: events.poisonSent,
     dlqPaidEvents,
     dlqPoison,
     poisonQueued,
     downCalls: tally.downAttempts,
     duplicates: tally.duplicates,
-    lost,
+    lost: events.paidSent - tally.appliedEvents.size - dlqPaidEvents - (queue.depth - poisonQueued),
     drainMinutes: drainedAt === undefined || recoveredAt === undefined ? undefined : Math.round(((drainedAt - recoveredAt) / 60_000) * 10) / 10,
     maxInflightAfterRecovery: environment.contact.maxInFlight,
     maxInflightAllowed: mapping.concurrencyCap * options.bulkhead,
     breakerOpened: tally.breakerOpened,
-    invocations,
-    containersStarted: grants.filter((g) => g !== undefined).length,
-    meanBatchMs: cleanBatches === 0 ? 0 : Math.round(cleanBatchMs / cleanBatches),
+    invocations: pool.invocations,
+    containersStarted: pool.started,
+    meanBatchMs: pool.clean.batches === 0 ? 0 : Math.round(pool.clean.ms / pool.clean.batches),
     recordsDelivered: queue.stats.received,
     visibilityChanges: queue.stats.visibilityChanged,
     mappingUpdates: mapping.calls.update,
