@@ -9,7 +9,7 @@ const config = appConfigFromContext(app.node);
 const env = { account: config.account, region: config.region };
 
 const data = new EntitlementsDataStack(app, `${config.stackPrefix}-data`, { env, config });
-new PaymentFunctionsStack(app, config.stackPrefix, { env, config, table: data.table });
+new PaymentFunctionsStack(app, config.stackPrefix, { env, config, table: data.table, meshStateTable: data.meshStateTable });
 
 // Synthesis fails on any AwsSolutions finding that is not acknowledged, with its reason, in code.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

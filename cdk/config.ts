@@ -2,6 +2,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { DISCOVERY_SCHEMES, MESH_DEFAULTS, type DiscoveryScheme } from '../shared/config/mesh-config.js';
 import { ConfigError } from '../shared/errors.js';
+import { MAX_VISIBILITY_SECONDS, minimumScheduleSpanSeconds, QUEUE_BACKOFF_DEFAULTS } from '../functions/grant-entitlements/queue-backoff.js';
 import { FUNCTION_BUNDLING_DEFAULTS } from './bundling/function-bundling.js';
 import { arn, bool, BrokenRule, integer, list, oneOf, quote, spiffeId, text, type ContextField } from './context-fields.js';
 
@@ -18,6 +19,8 @@ export interface AppConfig {
   region?: string;
   /** Physical name of the entitlements table; CloudFormation generates one when unset. */
   entitlementsTableName?: string;
+  /** Physical name of the `mesh-state` table (the fleet's breakers); CloudFormation generates one when unset. */
+  meshStateTableName?: string;
   /** Name of the on-call CloudWatch dashboard; default `<stackPrefix>-on-call`. */
   dashboardName: string;
 
@@ -56,6 +59,12 @@ export interface AppConfig {
   circuitBreakerSuccessThreshold: number;
   circuitBreakerTimeoutSeconds: number;
   circuitBreakerHalfOpenMaxCalls: number;
+  /** One breaker per service for the whole fleet, through the `mesh-state` table (`CIRCUIT_BREAKER_SHARED`). */
+  circuitBreakerShared: boolean;
+  /** Seconds between two reads of the fleet's breaker per container (`CIRCUIT_BREAKER_SHARED_READ_SECONDS`). */
+  circuitBreakerSharedReadSeconds: number;
+  /** Seconds over which traffic ramps up after the fleet's breaker closed (`CIRCUIT_BREAKER_SLOW_START_SECONDS`). */
+  circuitBreakerSlowStartSeconds: number;
 
   /** `POWERTOOLS_LOG_LEVEL` of every function. */
   logLevel: (typeof LOG_LEVELS)[number];
@@ -79,6 +88,16 @@ export interface AppConfig {
   queueMaxBatchingWindowSeconds: number;
   /** Receives before a record moves to the dead-letter queue. */
   queueMaxReceiveCount: number;
+  /** Days the entitlement queue keeps a message (SQS allows 1 to 14). */
+  queueRetentionDays: number;
+  /** The event source mapping's MaximumConcurrency: grant-entitlements instances polling at once (2 to 1000). */
+  queueMaximumConcurrency: number;
+  /** Records whose service is unavailable wait with exponential backoff (`QUEUE_BACKOFF_*`). */
+  queueBackoffEnabled: boolean;
+  queueBackoffBaseSeconds: number;
+  queueBackoffMaxSeconds: number;
+  /** The consumption-paused alarm fires when grant-entitlements' consumption stays paused this long. */
+  queuePausedAlarmMinutes: number;
 
   /** Throttling of the HTTP API's stage: steady requests per second, and burst. */
   apiThrottleRateLimit: number;
@@ -106,6 +125,9 @@ export const APP_CONFIG_DEFAULTS = {
   circuitBreakerSuccessThreshold: MESH_DEFAULTS.circuitBreaker.successThreshold,
   circuitBreakerTimeoutSeconds: MESH_DEFAULTS.circuitBreaker.timeoutSeconds,
   circuitBreakerHalfOpenMaxCalls: MESH_DEFAULTS.circuitBreaker.halfOpenMaxCalls,
+  circuitBreakerShared: true,
+  circuitBreakerSharedReadSeconds: MESH_DEFAULTS.sharedBreaker.readIntervalSeconds,
+  circuitBreakerSlowStartSeconds: MESH_DEFAULTS.sharedBreaker.slowStartSeconds,
   logLevel: 'INFO',
   logRetentionDays: RetentionDays.ONE_MONTH,
   bundleAwsSdk: FUNCTION_BUNDLING_DEFAULTS.bundleAwsSdk,
@@ -117,10 +139,18 @@ export const APP_CONFIG_DEFAULTS = {
   getUserInfoTimeoutSeconds: 10,
   meshHealthMemoryMb: 256,
   meshHealthTimeoutSeconds: 30,
-  meshHealthScheduleMinutes: 5,
+  // Also how soon consumption pauses after the fleet's breaker opened, and resumes after it closed.
+  meshHealthScheduleMinutes: 1,
   queueBatchSize: 10,
   queueMaxBatchingWindowSeconds: 1,
-  queueMaxReceiveCount: 5,
+  // With the default backoff, 12 receives span more than 24 h (see crossFieldIssues).
+  queueMaxReceiveCount: 12,
+  queueRetentionDays: 14,
+  queueMaximumConcurrency: 20,
+  queueBackoffEnabled: QUEUE_BACKOFF_DEFAULTS.enabled,
+  queueBackoffBaseSeconds: QUEUE_BACKOFF_DEFAULTS.baseSeconds,
+  queueBackoffMaxSeconds: QUEUE_BACKOFF_DEFAULTS.maxSeconds,
+  queuePausedAlarmMinutes: 60,
   apiThrottleRateLimit: 50,
   apiThrottleBurstLimit: 100,
   svidExpiryAlarmSeconds: 86_400,
@@ -137,6 +167,7 @@ const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>
   account: text(/^\d{12}$/, 'a 12-digit account id'),
   region: text(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region name such as eu-west-1'),
   entitlementsTableName: text(/^[A-Za-z0-9_.-]{3,255}$/, 'a dynamodb table name'),
+  meshStateTableName: text(/^[A-Za-z0-9_.-]{3,255}$/, 'a dynamodb table name'),
   dashboardName: text(/^[A-Za-z0-9_-]{1,255}$/, 'a dashboard name of letters, digits, dashes and underscores'),
   vpcId: text(/^vpc-[0-9a-f]{8,17}$/, 'a vpc id (vpc-…)'),
   availabilityZones: list(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'availability zone names'),
@@ -161,6 +192,9 @@ const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>
   circuitBreakerSuccessThreshold: integer(1, 1000),
   circuitBreakerTimeoutSeconds: integer(1, 3600),
   circuitBreakerHalfOpenMaxCalls: integer(1, 1000),
+  circuitBreakerShared: bool,
+  circuitBreakerSharedReadSeconds: integer(1, 300),
+  circuitBreakerSlowStartSeconds: integer(0, 3600),
   logLevel: oneOf(LOG_LEVELS),
   logRetentionDays: oneOf(Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number')),
   bundleAwsSdk: bool,
@@ -177,6 +211,13 @@ const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>
   queueBatchSize: integer(1, 10_000),
   queueMaxBatchingWindowSeconds: integer(0, 300),
   queueMaxReceiveCount: integer(1, 1000),
+  queueRetentionDays: integer(1, 14),
+  // Lambda's bounds for an SQS event source's MaximumConcurrency.
+  queueMaximumConcurrency: integer(2, 1000),
+  queueBackoffEnabled: bool,
+  queueBackoffBaseSeconds: integer(1, MAX_VISIBILITY_SECONDS),
+  queueBackoffMaxSeconds: integer(1, MAX_VISIBILITY_SECONDS),
+  queuePausedAlarmMinutes: integer(1, 1440),
   apiThrottleRateLimit: integer(1, 100_000),
   apiThrottleBurstLimit: integer(1, 5_000),
   alarmTopicArn: arn('sns'),
@@ -258,6 +299,19 @@ function crossFieldIssues(config: AppConfig): string[] {
   // Lambda's own rule for SQS event sources.
   if (config.queueBatchSize > 10 && config.queueMaxBatchingWindowSeconds < 1) {
     issues.push(`context queueMaxBatchingWindowSeconds must be at least 1 when queueBatchSize is above 10, got ${config.queueMaxBatchingWindowSeconds}`);
+  }
+  if (config.queueBackoffMaxSeconds < config.queueBackoffBaseSeconds) {
+    issues.push(`context queueBackoffMaxSeconds must be at least queueBackoffBaseSeconds (${config.queueBackoffBaseSeconds}), got ${config.queueBackoffMaxSeconds}`);
+  }
+  // A record waiting out an outage must not reach the DLQ within a day (issue #16).
+  const span = minimumScheduleSpanSeconds(config.queueMaxReceiveCount, { baseSeconds: config.queueBackoffBaseSeconds, maxSeconds: config.queueBackoffMaxSeconds });
+  if (config.queueBackoffEnabled && span < 86_400) {
+    issues.push(
+      `context queueMaxReceiveCount must give the backoff (base ${config.queueBackoffBaseSeconds} s, max ${config.queueBackoffMaxSeconds} s) at least 24 h before the DLQ, got ${config.queueMaxReceiveCount} receives spanning ${span} s`,
+    );
+  }
+  if (config.queuePausedAlarmMinutes < config.meshHealthScheduleMinutes) {
+    issues.push(`context queuePausedAlarmMinutes must be at least meshHealthScheduleMinutes (${config.meshHealthScheduleMinutes}), got ${config.queuePausedAlarmMinutes}`);
   }
   return issues;
 }

@@ -46,7 +46,18 @@ export interface MeshMembership {
   readonly discoveryScheme: string;
   readonly mtlsEnabled: boolean;
   readonly circuitBreaker: CircuitBreakerConfig;
+  /** The fleet's shared breakers (`MESH_STATE_TABLE`, …); breakers stay per container when absent. */
+  readonly sharedBreaker?: SharedBreakerMembership;
   readonly services: readonly MeshServiceTarget[];
+}
+
+/** Where and how the fleet shares its breakers. */
+export interface SharedBreakerMembership {
+  readonly table: ITable;
+  /** `CIRCUIT_BREAKER_SHARED`: false keeps the table named but the breakers per container. */
+  readonly enabled: boolean;
+  readonly readSeconds: number;
+  readonly slowStartSeconds: number;
 }
 
 /** One mesh service the function calls (`EXTERNAL_SERVICES_<key>_*`). */
@@ -187,6 +198,20 @@ export class MeshFunction extends NodejsFunction {
     for (const [name, value] of Object.entries(environment)) this.addEnvironment(name, value);
     this.useSecret(mesh.svidSecret, 'SVID_SECRET_ID');
     this.#allowDiscovery(mesh.namespace, mesh.services.map((s) => s.name));
+    if (mesh.sharedBreaker) this.useMeshState(mesh.sharedBreaker);
+  }
+
+  /**
+   * Shares the function's breakers with the fleet: GetItem and UpdateItem (all the breaker does)
+   * on exactly the `mesh-state` table, and the `MESH_STATE_TABLE` / `CIRCUIT_BREAKER_SHARED*`
+   * environment.
+   */
+  useMeshState(shared: SharedBreakerMembership): Grant {
+    this.addEnvironment('MESH_STATE_TABLE', shared.table.tableName);
+    this.addEnvironment('CIRCUIT_BREAKER_SHARED', String(shared.enabled));
+    this.addEnvironment('CIRCUIT_BREAKER_SHARED_READ_SECONDS', String(shared.readSeconds));
+    this.addEnvironment('CIRCUIT_BREAKER_SLOW_START_SECONDS', String(shared.slowStartSeconds));
+    return shared.table.grant(this, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
   }
 
   /**

@@ -60,7 +60,8 @@ export class OnCallDashboard extends Construct {
           markdown:
             '# payment-functions on call\nStripe → **payment-webhook** → SQS → **grant-entitlements** → contact-service (mTLS) → DynamoDB. ' +
             '**get-user-info** serves `GET /users/{userId}`; **mesh-health** probes the mesh every few minutes. ' +
-            'Mesh panels are per `service` / `method` / `code`; breaker state: 0 closed, 1 open, 2 half-open.',
+            'Mesh panels are per `service` / `method` / `code`; breaker state: 0 closed, 1 open, 2 half-open (the fleet\'s, from mesh-health). ' +
+            'While the fleet\'s breaker is open, mesh-health pauses the queue\'s consumption; paid events wait in the queue.',
           width: 24,
           height: 2,
         }),
@@ -135,6 +136,15 @@ export class OnCallDashboard extends Construct {
           [search('spiffe_id', MESH_METRICS.svidExpirySeconds, 'Minimum', 'seconds left', Duration.minutes(5))],
           { leftAnnotations: [{ value: props.svidExpiryThresholdSeconds, label: 'alarm' }], leftYAxis: { min: 0 } },
         ),
+      ],
+      [
+        graph('Queue consumption paused (fleet breaker open)', [search('consumer', MESH_METRICS.queueConsumptionPaused, 'Maximum', 'paused')], {
+          leftYAxis: { min: 0, max: 1, showUnits: false },
+        }),
+        graph('Breaker store errors (mesh-state)', [search('service', MESH_METRICS.breakerStoreErrorsTotal, 'Sum', 'errors', Duration.minutes(5))]),
+        graph('Entitlement queue: oldest message (s)', [
+          props.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', label: 'oldest (s)', period: Duration.minutes(5) }),
+        ]),
       ],
       [
         graph('Function errors', perFunction((fn) => fn.metricErrors({ statistic: 'Sum', label: fn.serviceName }))),

@@ -18,6 +18,8 @@ export interface PaymentAlarmsProps {
   readonly meshHealthInterval: Duration;
   /** `svid_expiry_seconds` below this raises the SVID alarm. */
   readonly svidExpiryThresholdSeconds: number;
+  /** Queue consumption paused (the fleet's breaker open) this long raises the consumption alarm. */
+  readonly consumptionPausedAlarmMinutes: number;
   /** Where every alarm notifies (alarm and back to OK); none when unset. */
   readonly action?: IAlarmAction;
 }
@@ -32,6 +34,8 @@ export class PaymentAlarms extends Construct {
   readonly breakerOpen: Alarm;
   readonly svidExpiring: Alarm;
   readonly meshServiceDown: Alarm;
+  readonly consumptionPaused: Alarm;
+  readonly breakerStoreErrors: Alarm;
   readonly functionErrors: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: PaymentAlarmsProps) {
@@ -98,6 +102,39 @@ export class PaymentAlarms extends Construct {
       ...meshHealthAlarm,
     });
 
+    // mesh-health writes the gauge on every run; a pause is normal for a short outage, so only a
+    // long one pages. Missing data is not a pause: the service-down alarm covers a silent mesh-health.
+    const pausedPeriods = Math.max(1, Math.ceil(props.consumptionPausedAlarmMinutes / props.meshHealthInterval.toMinutes()));
+    this.consumptionPaused = new Alarm(this, 'QueueConsumptionPaused', {
+      alarmName: `${prefix}-queue-consumption-paused`,
+      alarmDescription: `grant-entitlements has not consumed its queue for ${props.consumptionPausedAlarmMinutes} min: the contact-service's fleet breaker is open and mesh-health paused the event source mapping. Paid events wait in the queue (14 days); they are granted once the service answers. Check the contact-service.`,
+      metric: mesh(
+        `SELECT MAX(${MESH_METRICS.queueConsumptionPaused}) FROM SCHEMA("${DEFAULT_METRICS_NAMESPACE}", consumer)`,
+        'queue consumption paused (1 paused, 0 consuming)',
+        props.meshHealthInterval,
+      ),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: pausedPeriods,
+      datapointsToAlarm: pausedPeriods,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.breakerStoreErrors = new Alarm(this, 'BreakerStoreErrors', {
+      alarmName: `${prefix}-breaker-store-errors`,
+      alarmDescription:
+        'The functions cannot read or write the mesh-state table: circuit breakers run per container (every container probes a failing service on its own). Check the table, its throttling and the functions\' DynamoDB access.',
+      metric: mesh(
+        `SELECT SUM(${MESH_METRICS.breakerStoreErrorsTotal}) FROM SCHEMA("${DEFAULT_METRICS_NAMESPACE}", service)`,
+        'failed mesh-state reads and writes',
+        Duration.minutes(5),
+      ),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
     this.functionErrors = props.functions.map(
       (fn) =>
         new Alarm(this, `${fn.node.id}Errors`, {
@@ -121,6 +158,14 @@ export class PaymentAlarms extends Construct {
 
   /** Every alarm, for an action or a status widget. */
   get all(): Alarm[] {
-    return [this.deadLetterQueueNotEmpty, this.breakerOpen, this.svidExpiring, this.meshServiceDown, ...this.functionErrors];
+    return [
+      this.deadLetterQueueNotEmpty,
+      this.breakerOpen,
+      this.svidExpiring,
+      this.meshServiceDown,
+      this.consumptionPaused,
+      this.breakerStoreErrors,
+      ...this.functionErrors,
+    ];
   }
 }

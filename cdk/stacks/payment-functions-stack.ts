@@ -5,6 +5,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -25,6 +26,8 @@ export interface PaymentFunctionsStackProps extends StackProps {
   readonly config: AppConfig;
   /** The entitlements table, owned by the data stack. */
   readonly table: ITable;
+  /** The fleet's shared breakers, owned by the data stack. */
+  readonly meshStateTable: ITable;
 }
 
 /**
@@ -40,6 +43,8 @@ export class PaymentFunctionsStack extends Stack {
   readonly deadLetterQueue: Queue;
   readonly functions: Readonly<Record<'paymentWebhook' | 'grantEntitlements' | 'getUserInfo' | 'meshHealth', MeshFunction>>;
   readonly alarms: PaymentAlarms;
+  /** grant-entitlements' SQS event source: mesh-health pauses and resumes its mapping. */
+  readonly entitlementEventSource: SqsEventSource;
 
   constructor(scope: Construct, id: string, props: PaymentFunctionsStackProps) {
     super(scope, id, props);
@@ -82,6 +87,12 @@ export class PaymentFunctionsStack extends Stack {
         timeoutSeconds: config.circuitBreakerTimeoutSeconds,
         halfOpenMaxCalls: config.circuitBreakerHalfOpenMaxCalls,
       },
+      sharedBreaker: {
+        table: props.meshStateTable,
+        enabled: config.circuitBreakerShared,
+        readSeconds: config.circuitBreakerSharedReadSeconds,
+        slowStartSeconds: config.circuitBreakerSlowStartSeconds,
+      },
       services: [
         {
           key: 'CONTACT_SERVICE',
@@ -112,18 +123,24 @@ export class PaymentFunctionsStack extends Stack {
     this.queue = new Queue(this, 'EntitlementQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      // Paid events wait out a long outage here, paused or backing off, rather than expire.
+      retentionPeriod: Duration.days(config.queueRetentionDays),
       visibilityTimeout: Duration.seconds(
         VISIBILITY_TIMEOUT_FACTOR * config.grantEntitlementsTimeoutSeconds + batchingWindow.toSeconds(),
       ),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.queueMaxReceiveCount },
     });
-    grantEntitlements.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: config.queueBatchSize,
-        maxBatchingWindow: batchingWindow,
-        reportBatchItemFailures: true,
-      }),
-    );
+    this.entitlementEventSource = new SqsEventSource(this.queue, {
+      batchSize: config.queueBatchSize,
+      maxBatchingWindow: batchingWindow,
+      reportBatchItemFailures: true,
+      // Bounds the calls a recovering contact-service gets: at most this × the bulkhead in flight.
+      maxConcurrency: config.queueMaximumConcurrency,
+    });
+    grantEntitlements.addEventSource(this.entitlementEventSource);
+    grantEntitlements.addEnvironment('QUEUE_BACKOFF_ENABLED', String(config.queueBackoffEnabled));
+    grantEntitlements.addEnvironment('QUEUE_BACKOFF_BASE_SECONDS', String(config.queueBackoffBaseSeconds));
+    grantEntitlements.addEnvironment('QUEUE_BACKOFF_MAX_SECONDS', String(config.queueBackoffMaxSeconds));
     grantEntitlements.useTable(props.table, 'ENTITLEMENTS_TABLE', 'readWrite');
 
     // The webhook never calls the mesh: a mesh outage must not slow Stripe's delivery down.
@@ -167,6 +184,14 @@ export class PaymentFunctionsStack extends Stack {
       mesh,
       ...common,
     });
+    // mesh-health pauses and resumes grant-entitlements' consumption: that one mapping, nothing else.
+    meshHealth.addEnvironment('GRANT_EVENT_SOURCE_MAPPING_ID', this.entitlementEventSource.eventSourceMappingId);
+    meshHealth.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
+        resources: [this.entitlementEventSource.eventSourceMappingArn],
+      }),
+    );
     const meshHealthInterval = Duration.minutes(config.meshHealthScheduleMinutes);
     // The next scheduled run is the retry: a repeated probe would only double-count.
     meshHealth.configureAsyncInvoke({ retryAttempts: 0 });
@@ -184,6 +209,7 @@ export class PaymentFunctionsStack extends Stack {
       functions: Object.values(this.functions),
       meshHealthInterval,
       svidExpiryThresholdSeconds: config.svidExpiryAlarmSeconds,
+      consumptionPausedAlarmMinutes: config.queuePausedAlarmMinutes,
       ...alarmAction(this, config),
     });
     new OnCallDashboard(this, 'OnCall', {

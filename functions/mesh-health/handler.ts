@@ -9,7 +9,7 @@ import { meshTelemetry } from '../../shared/observability/mesh-telemetry.js';
 import { fleetStateOf } from '../../shared/resilience/shared-breaker/fleet-breaker-record.js';
 import { summarizeError } from '../../shared/observability/error-summary.js';
 import { checkMeshHealth, type MeshHealthReport } from './check-mesh-health.js';
-import { applyConsumption, consumptionAction, CONSUMER_NAME, lazyLambdaClient, mappingIdFromEnv } from './queue-consumption.js';
+import { controlConsumption, lazyLambdaClient, mappingIdFromEnv } from './queue-consumption.js';
 
 // Validated at init: a missing or bad setting fails the cold start with a message naming the key.
 const config = loadMeshConfig();
@@ -37,7 +37,11 @@ async function meshHealthHandler(_event: unknown, context: Context & MeshContext
     telemetry.metrics.recordBreakerState(service.service, service.fleetBreaker ?? service.breaker);
     if (!service.up) telemetry.logger.warn('mesh service down', { meshService: service.service, error: service.error });
   }
-  if (mappingId !== undefined) report.consumption = await controlConsumption(mesh, report, mappingId);
+  if (mappingId !== undefined) {
+    // grant-entitlements calls the contact-service alone: its health decides the consumption.
+    const consumed = report.services.filter((s) => mesh.config.services[s.service]?.key === 'CONTACT_SERVICE');
+    report.consumption = await controlConsumption(consumed, { mappingId, lambda, telemetry });
+  }
   return report;
 }
 
@@ -50,19 +54,6 @@ async function fleetBreakerOf(mesh: MeshRuntime, service: string) {
     telemetry.logger.warn('breaker store unreachable: the fleet\'s breaker state is unknown', { meshService: service, error: summarizeError(error) });
     return undefined;
   }
-}
-
-/** Pauses or resumes grant-entitlements' queue consumption from the services it calls (the contact-service). */
-async function controlConsumption(mesh: MeshRuntime, report: MeshHealthReport, id: string) {
-  const consumed = report.services.filter((s) => mesh.config.services[s.service]?.key === 'CONTACT_SERVICE');
-  const action = consumptionAction(consumed.map((s) => ({ service: s.service, fleetBreaker: s.fleetBreaker, up: s.up })));
-  const consumption = await applyConsumption(action, { mappingId: id, lambda });
-  telemetry.metrics.recordQueueConsumptionPaused(CONSUMER_NAME, consumption.paused);
-  const fields = { consumer: CONSUMER_NAME, ...consumption };
-  if (consumption.error) telemetry.logger.error('cannot control queue consumption: the next run tries again', fields);
-  else if (consumption.changed && consumption.paused) telemetry.logger.warn('queue consumption paused: the fleet\'s breaker is open', fields);
-  else if (consumption.changed) telemetry.logger.info('queue consumption resumed: the service is healthy and its breaker closed', fields);
-  return consumption;
 }
 
 export const handler = middy(meshHealthHandler)

@@ -1,5 +1,6 @@
 import { GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { ConfigError } from '../../shared/errors.js';
+import type { MeshTelemetry } from '../../shared/observability/mesh-telemetry.js';
 import type { BreakerStateName } from '../../shared/resilience/circuit-breaker.js';
 
 /** What mesh-health does to the consumer's event source mapping on one run. */
@@ -103,4 +104,24 @@ export function lazyLambdaClient(): Pick<LambdaClient, 'send'> {
   return {
     send: ((command: never) => (client ??= new LambdaClient({})).send(command)) as LambdaClient['send'],
   };
+}
+
+/**
+ * One run's control of the consumer's queue: decides from `services` (the ones the consumer
+ * calls), applies it to the mapping, records `queue_consumption_paused` and logs a change (WARN on
+ * pause, INFO on resume) or a Lambda error (ERROR). Never throws.
+ */
+export async function controlConsumption(
+  services: readonly ServiceVerdict[],
+  deps: { mappingId: string; lambda: Pick<LambdaClient, 'send'>; telemetry: MeshTelemetry },
+): Promise<ConsumptionReport> {
+  const { logger, metrics } = deps.telemetry;
+  const verdicts = services.map(({ service, fleetBreaker, up }) => ({ service, fleetBreaker, up }));
+  const consumption = await applyConsumption(consumptionAction(verdicts), deps);
+  metrics.recordQueueConsumptionPaused(CONSUMER_NAME, consumption.paused);
+  const fields = { consumer: CONSUMER_NAME, ...consumption };
+  if (consumption.error) logger.error('cannot control queue consumption: the next run tries again', fields);
+  else if (consumption.changed && consumption.paused) logger.warn("queue consumption paused: the fleet's breaker is open", fields);
+  else if (consumption.changed) logger.info('queue consumption resumed: the service is healthy and its breaker closed', fields);
+  return consumption;
 }

@@ -28,6 +28,8 @@ if (missing.length > 0) {
 const DEPLOY_TIME_VALUES: Record<string, string> = {
   QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/entitlements',
   ENTITLEMENTS_TABLE: 'entitlements',
+  MESH_STATE_TABLE: 'mesh-state',
+  GRANT_EVENT_SOURCE_MAPPING_ID: '6f0b5a4e-2c1d-4b7a-9e3f-0a1b2c3d4e5f',
 };
 
 interface LambdaResource {
@@ -83,6 +85,7 @@ function sourcesOf(fn: LambdaResource): string[] {
 /** The SDK packages the functions may import from the runtime: clients every Node.js runtime carries. */
 const RUNTIME_SDK_PACKAGES = new Set([
   '@aws-sdk/client-dynamodb',
+  '@aws-sdk/client-lambda',
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-servicediscovery',
   '@aws-sdk/client-sqs',

@@ -107,6 +107,30 @@ describe('appConfigFromContext', () => {
     ]);
   });
 
+  it('refuses a maxReceiveCount whose backoff would dead-letter a record within a day', () => {
+    expect(issuesOf({ queueMaxReceiveCount: 5 })).toEqual([
+      'context queueMaxReceiveCount must give the backoff (base 60 s, max 43200 s) at least 24 h before the DLQ, got 5 receives spanning 1395 s',
+    ]);
+    expect(configOf({ queueMaxReceiveCount: 5, queueBackoffEnabled: false }).queueMaxReceiveCount).toBe(5);
+    expect(configOf({ queueMaxReceiveCount: 11 }).queueMaxReceiveCount).toBe(11);
+  });
+
+  it('keeps the event source mapping\'s MaximumConcurrency within Lambda\'s 2 to 1000 and retention within SQS\'s 14 days', () => {
+    expect(issuesOf({ queueMaximumConcurrency: 1, queueRetentionDays: 15 })).toEqual([
+      'context queueRetentionDays must be an integer from 1 to 14, got 15',
+      'context queueMaximumConcurrency must be an integer from 2 to 1000, got 1',
+    ]);
+  });
+
+  it('requires the backoff maximum to be at least its base, and the paused alarm at least one mesh-health period', () => {
+    expect(issuesOf({ queueBackoffBaseSeconds: 600, queueBackoffMaxSeconds: 60, queuePausedAlarmMinutes: 4, meshHealthScheduleMinutes: 5 })).toEqual(
+      expect.arrayContaining([
+        'context queueBackoffMaxSeconds must be at least queueBackoffBaseSeconds (600), got 60',
+        'context queuePausedAlarmMinutes must be at least meshHealthScheduleMinutes (5), got 4',
+      ]),
+    );
+  });
+
   it('requires a batching window for batches above 10 records, as Lambda does', () => {
     expect(issuesOf({ queueBatchSize: 11, queueMaxBatchingWindowSeconds: 0 })).toEqual([
       'context queueMaxBatchingWindowSeconds must be at least 1 when queueBatchSize is above 10, got 0',

@@ -41,7 +41,15 @@ let widgets: Widget[];
 let dashboardName: unknown;
 
 beforeAll(() => {
-  const synth = synthApp({ alarmTopicArn: undefined, alarmEmail: EMAIL, svidExpiryAlarmSeconds: 43_200, dashboardName: 'payments-on-call' });
+  const synth = synthApp({
+    alarmTopicArn: undefined,
+    alarmEmail: EMAIL,
+    svidExpiryAlarmSeconds: 43_200,
+    dashboardName: 'payments-on-call',
+    // Not the defaults (1 and 60): the alarms must follow the knobs.
+    meshHealthScheduleMinutes: 5,
+    queuePausedAlarmMinutes: 30,
+  });
   template = synth.functionsTemplate;
   functions = functionsByService(template);
   alarms = Object.fromEntries(
@@ -64,8 +72,9 @@ function alarm(name: string): AlarmResource {
 }
 
 describe('alarms', () => {
-  it('are exactly the five kinds, one errors alarm per function', () => {
+  it('are exactly the seven kinds, one errors alarm per function', () => {
     expect(Object.keys(alarms).sort()).toEqual([
+      'breaker-store-errors',
       'dead-letter-queue-not-empty',
       'get-user-info-errors',
       'grant-entitlements-errors',
@@ -73,8 +82,29 @@ describe('alarms', () => {
       'mesh-health-errors',
       'mesh-service-down',
       'payment-webhook-errors',
+      'queue-consumption-paused',
       'svid-expiring',
     ]);
+  });
+
+  it('fire when queue consumption stays paused for queuePausedAlarmMinutes, counted in mesh-health runs', () => {
+    expect(alarm('queue-consumption-paused')).toMatchObject({
+      Metrics: [{ Expression: 'SELECT MAX(queue_consumption_paused) FROM SCHEMA("PaymentFunctions", consumer)', Period: 300 }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fire on any failed read or write of the mesh-state table: a breaker fallen back to local state is never silent', () => {
+    expect(alarm('breaker-store-errors')).toMatchObject({
+      Metrics: [{ Expression: 'SELECT SUM(breaker_store_errors_total) FROM SCHEMA("PaymentFunctions", service)', Period: 300 }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+    });
   });
 
   it('fire as soon as one record reaches the dead-letter queue', () => {
@@ -167,7 +197,7 @@ describe('the on-call dashboard', () => {
   it('opens on the state of every alarm', () => {
     const first = widgets.find((w) => w.type === 'alarm');
     expect(widgets.indexOf(first as Widget)).toBe(1);
-    expect(first?.properties.alarms).toHaveLength(8);
+    expect(first?.properties.alarms).toHaveLength(10);
   });
 
   it('shows webhook requests per route and the API\'s 4xx and 5xx', () => {
@@ -206,6 +236,11 @@ describe('the on-call dashboard', () => {
   it('shows the SVID\'s seconds to expiry against the alarm threshold', () => {
     expect(metricsOf('SVID seconds to expiry')).toContain(`{PaymentFunctions,spiffe_id} MetricName=\\"svid_expiry_seconds\\"', 'Minimum'`);
     expect(widget('SVID seconds to expiry').properties.annotations?.horizontal).toEqual([expect.objectContaining({ value: 43_200 })]);
+  });
+
+  it('shows whether queue consumption is paused and the breaker store\'s errors', () => {
+    expect(metricsOf('Queue consumption paused (fleet breaker open)')).toContain(`{PaymentFunctions,consumer} MetricName=\\"queue_consumption_paused\\"', 'Maximum'`);
+    expect(metricsOf('Breaker store errors (mesh-state)')).toContain(`{PaymentFunctions,service} MetricName=\\"breaker_store_errors_total\\"', 'Sum'`);
   });
 
   it('shows entitlements granted and revoked', () => {

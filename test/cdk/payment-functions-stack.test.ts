@@ -11,6 +11,7 @@ import {
   statementsOf,
   synthApp,
   type FunctionResource,
+  type PolicyStatement,
   type SynthesizedApp,
 } from './synth-fixture.js';
 
@@ -35,8 +36,11 @@ function envOf(service: string): Record<string, unknown> {
 }
 
 /** The variables already known at synth, as the function will read them. */
+/** The literal variables of `service`, with a stand-in name for the mesh-state table (a deploy-time reference). */
 function literalEnvOf(service: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(envOf(service)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  const env = envOf(service);
+  const literal = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return env.MESH_STATE_TABLE === undefined ? literal : { ...literal, MESH_STATE_TABLE: 'mesh-state' };
 }
 
 function logicalIdOf(type: string, props: Record<string, unknown>): string {
@@ -82,10 +86,10 @@ describe('the HTTP API', () => {
 });
 
 describe('the entitlement queue', () => {
-  it('sends a record to the dead-letter queue after 5 receives', () => {
-    const dlq = logicalIdOf('AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
+  it('sends a record to the dead-letter queue after 12 receives, which the backoff spreads over more than a day', () => {
+    const [dlq] = Object.entries(template.findResources('AWS::SQS::Queue')).find(([, r]) => r.Properties.RedrivePolicy === undefined) ?? [];
     template.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 12 },
     });
   });
 
@@ -130,9 +134,9 @@ describe('the entitlement queue', () => {
 });
 
 describe('mesh-health', () => {
-  it('runs every 5 minutes, without retries', () => {
+  it('runs every minute, without retries', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(5 minutes)',
+      ScheduleExpression: 'rate(1 minute)',
       Targets: [{ Arn: { 'Fn::GetAtt': [fnOf(functions, 'mesh-health').logicalId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }],
     });
   });
@@ -207,8 +211,18 @@ describe('the functions', () => {
   });
 
   it('let grant-entitlements write the table and get-user-info only read it', () => {
+    // Only the entitlements table's statements (the functions also share the mesh-state table).
+    const [tableId] = Object.entries(synth.dataTemplate.findResources('AWS::DynamoDB::Table')).find(([, r]) => r.Properties.DeletionProtectionEnabled) ?? [];
+    const outputs = Object.entries(synth.dataTemplate.toJSON().Outputs as Record<string, { Value: unknown }>)
+      .filter(([, output]) => JSON.stringify(output.Value).includes(`"${tableId}"`))
+      .map(([name]) => name);
+    expect(outputs.length).toBeGreaterThan(0);
+    const onEntitlements = (statement: PolicyStatement) => outputs.some((name) => JSON.stringify(statement.Resource).includes(`"${name}"`));
     const dynamoActions = (service: string) =>
-      statementsOf(template, fnOf(functions, service)).flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
+      statementsOf(template, fnOf(functions, service))
+        .filter(onEntitlements)
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('dynamodb:'));
     expect(dynamoActions('grant-entitlements')).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
     expect(dynamoActions('get-user-info')).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
     expect(dynamoActions('get-user-info').filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);

@@ -59,7 +59,7 @@ export function synthApp(context: Record<string, unknown> = {}): SynthesizedApp 
   const config = appConfigFromContext(app.node, {});
   const env = { account: config.account, region: config.region };
   const data = new EntitlementsDataStack(app, `${config.stackPrefix}-data`, { env, config });
-  const functions = new PaymentFunctionsStack(app, config.stackPrefix, { env, config, table: data.table });
+  const functions = new PaymentFunctionsStack(app, config.stackPrefix, { env, config, table: data.table, meshStateTable: data.meshStateTable });
   app.synth();
   return {
     app,

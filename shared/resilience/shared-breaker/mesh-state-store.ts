@@ -26,7 +26,7 @@ export const MESH_STATE_STORE_DEFAULTS = { ttlSeconds: 86_400 } satisfies Partia
  * A breaker call waits for the store at most this long per attempt, twice: an unreachable table
  * must degrade a call by seconds at worst, once per read interval, never hang it.
  */
-const STORE_CLIENT = { maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } } as const;
+const STORE_CLIENT = { maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } } as const;
 
 const N = (value: number): AttributeValue => ({ N: String(value) });
 const S = (value: string): AttributeValue => ({ S: value });

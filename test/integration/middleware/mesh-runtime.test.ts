@@ -12,6 +12,7 @@ import { meshMiddleware, type MeshContext } from '../../../shared/middleware/mes
 import { MockDiscovery } from '../../../shared/discovery/mock-discovery.js';
 import { IdentitySource } from '../../../shared/identity/identity-source.js';
 import { MeshRuntime } from '../../../shared/middleware/mesh-runtime.js';
+import type { MeshStateStore } from '../../../shared/resilience/shared-breaker/mesh-state-store.js';
 import { createMeshTelemetry } from '../../../shared/observability/mesh-telemetry.js';
 import { captureOutput, valuesOf, type CapturedOutput } from '../../fixtures/capture-output.js';
 import { auditLogLines } from '../../fixtures/log-audit.js';
@@ -224,6 +225,45 @@ describe('MeshRuntime configuration', () => {
     // Assess
     expect(lookupsWhileLoading).toBe(1);
     expect(discovery.lookupCount('contact-service')).toBe(1);
+  });
+
+  it('reads the fleet\'s breaker while the first SVID loads, and the first call shares that read', async () => {
+    // Prepare: an SVID fetch held open, and a mesh-state store that counts reads.
+    const files = new MeshRuntime({ config: mesh.config(), telemetry: createMeshTelemetry() });
+    runtimes.push(files);
+    let releaseSvid!: () => void;
+    const svidHeld = new Promise<void>((resolve) => (releaseSvid = resolve));
+    const identity = new IdentitySource(async () => {
+      await svidHeld;
+      return files.identity.current();
+    }, 'held files');
+    const reads: string[] = [];
+    const store = {
+      read: async (service: string) => {
+        reads.push(service);
+        return { state: 'closed' as const, version: 0 };
+      },
+    } as unknown as MeshStateStore;
+    const runtime = new MeshRuntime({
+      config: mesh.config({ MESH_STATE_TABLE: 'mesh-state' }),
+      telemetry: createMeshTelemetry(),
+      identity,
+      meshStateStore: store,
+    });
+    runtimes.push(runtime);
+
+    // Act
+    const first = runtime.currentSvid();
+    const readsWhileLoading = [...reads];
+    releaseSvid();
+    await first;
+    const user = await runtime.contactClient(lambdaContext()).getUserInfo('user-1');
+
+    // Assess
+    expect(readsWhileLoading).toEqual(['contact-service']);
+    expect(reads).toEqual(['contact-service']);
+    expect(user.id).toBe('user-1');
+    expect(runtime.service('contact-service').policy.state).toBe('closed');
   });
 
   it('names the configured services when asked for an unknown one', () => {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MeshCallError } from '../../../shared/errors.js';
 import { instrumentPolicy, MESH_CALL_MESSAGE, recordPolicyRejection } from '../../../shared/observability/instrument-policy.js';
 import { createMeshTelemetry, type MeshTelemetry } from '../../../shared/observability/mesh-telemetry.js';
-import { ServicePolicy, type CallContext } from '../../../shared/resilience/index.js';
+import { ServicePolicy, SharedCircuitBreaker, type CallContext } from '../../../shared/resilience/index.js';
 import { grpcError } from '../resilience/support.js';
 import { captureOutput, valuesOf, type CapturedOutput, stubPowertoolsDefaults } from '../../fixtures/capture-output.js';
 
@@ -194,5 +194,29 @@ describe('recordPolicyRejection', () => {
     expect(recordPolicyRejection(telemetry, grpcError(status.UNAVAILABLE))).toBe(false);
     telemetry.metrics.flush();
     expect(output.lines).toEqual([]);
+  });
+});
+
+describe('instrumentPolicy with a breaker shared by the fleet', () => {
+  it('logs every failed read or write of the mesh-state table at WARN and counts breaker_store_errors_total: never silent', async () => {
+    // Prepare: a store that cannot be reached, as an unreachable table answers.
+    const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { name: 'BREAKER_STORE_FAILED', code: 'BREAKER_STORE_FAILED' });
+    const fail = () => Promise.reject(unreachable);
+    const store = { read: fail, open: fail, acquireProbe: fail, close: fail, reopen: fail };
+    const policy = new ServicePolicy({ service: 'contact-service', retry: { maxAttempts: 0 } }, clock, (options, breakerClock) =>
+      new SharedCircuitBreaker(options, { store, owner: 'container-a', readIntervalMs: 5_000, slowStartMs: 0, leaseMs: 30_000 }, breakerClock),
+    );
+    instrumentPolicy(policy, telemetry);
+
+    // Act: the call still goes through on the local breaker.
+    const result = await policy.execute(call, timed(5, () => 'answered'));
+    telemetry.metrics.flush();
+
+    // Assess
+    expect(result).toBe('answered');
+    const warning = output.logs().find((l) => l['message'] === 'breaker store unreachable: the circuit breaker runs on this container\'s evidence alone');
+    expect(warning).toMatchObject({ level: 'WARN', meshService: 'contact-service', operation: 'read', error: { code: 'BREAKER_STORE_FAILED' } });
+    const counted = output.emf().filter((d) => 'breaker_store_errors_total' in d);
+    expect(counted.map((d) => [d['service'], valuesOf(d, 'breaker_store_errors_total')])).toEqual([['contact-service', [1]]]);
   });
 });
