@@ -14,6 +14,10 @@ export interface FleetDesign {
   maximumConcurrency: number | undefined;
   /** How often mesh-health runs. */
   healthScheduleMinutes: number;
+  /** The queue's redrive policy: receives before the DLQ. */
+  maxReceiveCount: number;
+  /** The queue's `MessageRetentionPeriod`. */
+  retentionDays: number;
 }
 
 /** The mesh-state table's name in the simulation. */
@@ -26,15 +30,23 @@ export function perContainerDesign(): FleetDesign {
     env: { MESH_STATE_TABLE: undefined, CIRCUIT_BREAKER_SHARED: 'false', QUEUE_BACKOFF_ENABLED: 'false', GRANT_EVENT_SOURCE_MAPPING_ID: undefined },
     maximumConcurrency: undefined,
     healthScheduleMinutes: 5,
+    maxReceiveCount: 5,
+    retentionDays: 4,
   };
 }
 
-/** Issue #16's design with its defaults: MaximumConcurrency 20, mesh-health every minute. */
+/**
+ * Issue #16's design with the CDK app's defaults for it (cdk/config.ts): MaximumConcurrency 20,
+ * mesh-health every minute, 12 receives (with the default backoff, over more than 24 hours),
+ * 14 days' retention.
+ */
 export function sharedDesign(mappingUuid: string, maximumConcurrency = 20): FleetDesign {
   return {
     name: 'shared',
     env: { MESH_STATE_TABLE, CIRCUIT_BREAKER_SHARED: 'true', QUEUE_BACKOFF_ENABLED: 'true', GRANT_EVENT_SOURCE_MAPPING_ID: mappingUuid },
     maximumConcurrency,
     healthScheduleMinutes: 1,
+    maxReceiveCount: 12,
+    retentionDays: 14,
   };
 }

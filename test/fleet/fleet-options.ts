@@ -16,7 +16,6 @@ export interface FleetOptions {
   /** grant-entitlements' timeout; the queue's visibility timeout is 6× this plus the batching window. */
   functionTimeoutSeconds: number;
   batchSize: number;
-  maxReceiveCount: number;
   /** One in this many messages is not a command at all: poison, which must still reach the DLQ. */
   poisonEvery: number;
   /** Contact-service calls one container lets in flight (the bulkhead's `maxConcurrentCalls`). */
@@ -35,7 +34,6 @@ export const FLEET_DEFAULTS: FleetOptions = {
   maxDrainMinutes: 90,
   functionTimeoutSeconds: 60,
   batchSize: 10,
-  maxReceiveCount: 5,
   poisonEvery: 5_000,
   bulkhead: 16,
   seed: 20_261_202,

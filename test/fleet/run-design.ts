@@ -61,10 +61,10 @@ export async function runDesign(
   const tally = new FleetTally();
   tallyRef.current = tally;
   const queue = new SimulatedSqs({
-    maxReceiveCount: options.maxReceiveCount,
+    maxReceiveCount: design.maxReceiveCount,
     // As the CDK app sets it: six times the function timeout plus the batching window.
     visibilityTimeoutMs: (6 * options.functionTimeoutSeconds + 1) * 1000,
-    retentionMs: 14 * 24 * 3_600_000,
+    retentionMs: design.retentionDays * 24 * 3_600_000,
     queueArn: QUEUE_ARN,
     now: () => clock.now(),
   });
