@@ -42,6 +42,8 @@ export interface DesignResult {
   /** MaximumConcurrency (or the function's concurrency) × the bulkhead. */
   maxInflightAllowed: number;
   breakerOpened: number;
+  /** While the service was up (before the outage and after its return): failed attempts and refused calls by code. */
+  failuresWhileUp: Record<string, number>;
   invocations: number;
   /** Containers that cold-started. */
   containersStarted: number;

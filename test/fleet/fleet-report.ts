@@ -115,6 +115,10 @@ export function formatFleetReport(report: FleetReport): string {
     Object.entries(r.dynamoRequests)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
+  const codes = (r: typeof a) =>
+    Object.entries(r.failuresWhileUp)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
   return [
     `fleet: ${options.containers} containers, ${options.eventsPerSecond} events/s, ${options.outageMinutes}-minute contact-service outage; ${report.realSeconds} s real`,
     '',
@@ -125,6 +129,7 @@ export function formatFleetReport(report: FleetReport): string {
     '',
     capacity,
     '',
+    `calls failed or refused while the service was up, per-container: ${codes(a) || 'none'}; shared: ${codes(b) || 'none'}`,
     `DynamoDB requests, per-container: ${dynamo(a) || 'none'}`,
     `DynamoDB requests, shared: ${dynamo(b) || 'none'}`,
   ].join('\n');

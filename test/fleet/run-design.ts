@@ -187,6 +187,7 @@ export async function runDesign(
     maxInflightAfterRecovery: environment.contact.maxInFlight,
     maxInflightAllowed: mapping.concurrencyCap * options.bulkhead,
     breakerOpened: tally.breakerOpened,
+    failuresWhileUp: Object.fromEntries(tally.failuresWhileUp),
     invocations: pool.invocations,
     containersStarted: pool.started,
     meanBatchMs: pool.clean.batches === 0 ? 0 : Math.round(pool.clean.ms / pool.clean.batches),
