@@ -59,17 +59,23 @@ function table(rows: string[][]): string {
 
 const orDash = (n: number | undefined) => (n === undefined ? `not within the run` : String(n));
 
-/** The minutes worth reading: a change of service, mapping or breaker, and every 15th minute. */
+/**
+ * The minutes worth reading: the first and last, every 15th, a change of service or mapping state,
+ * breakers closing, several opening at once, and calls failing while the service is up (a single
+ * reopening by the elected prober, every other minute of an outage, is left out).
+ */
 export function notableMinutes(timeline: readonly TimelineMinute[]): TimelineMinute[] {
   return timeline.filter((m, i) => {
     const before = timeline[i - 1];
     return (
       before === undefined ||
+      i === timeline.length - 1 ||
       m.minute % 15 === 0 ||
       m.serviceUp !== before.serviceUp ||
       m.mappingState !== before.mappingState ||
-      m.breakerOpened + m.breakerClosed > 0 ||
-      i === timeline.length - 1
+      m.breakerClosed > 0 ||
+      m.breakerOpened > 1 ||
+      (m.serviceUp && m.attempts > 0)
     );
   });
 }
