@@ -4,7 +4,7 @@ import { DISCOVERY_SCHEMES, MESH_DEFAULTS, type DiscoveryScheme } from '../share
 import { ConfigError } from '../shared/errors.js';
 import { MAX_VISIBILITY_SECONDS, minimumScheduleSpanSeconds, QUEUE_BACKOFF_DEFAULTS } from '../functions/grant-entitlements/queue-backoff.js';
 import { FUNCTION_BUNDLING_DEFAULTS } from './bundling/function-bundling.js';
-import { arn, bool, BrokenRule, integer, list, oneOf, quote, spiffeId, text, type ContextField } from './context-fields.js';
+import { arn, bool, BrokenRule, integer, list, oneOf, quote, spiffeId, stripeEntitlementMap, text, type ContextField } from './context-fields.js';
 
 /**
  * Every knob of the CDK app, one CDK context key each (`cdk.json` → `context`, or
@@ -99,6 +99,17 @@ export interface AppConfig {
   /** The consumption-paused alarm fires when grant-entitlements' consumption stays paused this long. */
   queuePausedAlarmMinutes: number;
 
+  /**
+   * payment-webhook's Stripe event settings (`STRIPE_*`, README "Stripe events"): the price
+   * `lookup_key` or product id → entitlement map (JSON text), the default entitlement, whether a
+   * full refund and a dispute revoke, and a past-due grace.
+   */
+  stripeEntitlementMap?: string;
+  stripeDefaultEntitlement?: string;
+  stripeRevokeOnRefund: boolean;
+  stripeRevokeOnDispute: boolean;
+  stripePastDueGraceSeconds?: number;
+
   /** Throttling of the HTTP API's stage: steady requests per second, and burst. */
   apiThrottleRateLimit: number;
   apiThrottleBurstLimit: number;
@@ -151,6 +162,8 @@ export const APP_CONFIG_DEFAULTS = {
   queueBackoffBaseSeconds: QUEUE_BACKOFF_DEFAULTS.baseSeconds,
   queueBackoffMaxSeconds: QUEUE_BACKOFF_DEFAULTS.maxSeconds,
   queuePausedAlarmMinutes: 60,
+  stripeRevokeOnRefund: true,
+  stripeRevokeOnDispute: true,
   apiThrottleRateLimit: 50,
   apiThrottleBurstLimit: 100,
   svidExpiryAlarmSeconds: 86_400,
@@ -218,6 +231,11 @@ const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>
   queueBackoffBaseSeconds: integer(1, MAX_VISIBILITY_SECONDS),
   queueBackoffMaxSeconds: integer(1, MAX_VISIBILITY_SECONDS),
   queuePausedAlarmMinutes: integer(1, 1440),
+  stripeEntitlementMap: stripeEntitlementMap,
+  stripeDefaultEntitlement: text(/^[^#\s]\S*$/, 'an entitlement name (no spaces, not starting with #)'),
+  stripeRevokeOnRefund: bool,
+  stripeRevokeOnDispute: bool,
+  stripePastDueGraceSeconds: integer(0),
   apiThrottleRateLimit: integer(1, 100_000),
   apiThrottleBurstLimit: integer(1, 5_000),
   alarmTopicArn: arn('sns'),

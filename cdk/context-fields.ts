@@ -1,3 +1,4 @@
+import { stripeEventSettingsFrom } from '../functions/payment-webhook/stripe/stripe-event-settings-source.js';
 import { parseSpiffeId } from '../shared/spiffe/spiffe-id.js';
 
 /**
@@ -73,3 +74,18 @@ export const spiffeId: ContextField<string> = (raw) => {
 export function quote(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
+
+/**
+ * A Stripe price `lookup_key` or product id → entitlement map, as an object (`cdk.json`) or its
+ * JSON text (`-c`), checked by the very reader payment-webhook uses; answered as JSON text, the
+ * value of `STRIPE_ENTITLEMENT_MAP`.
+ */
+export const stripeEntitlementMap: ContextField<string> = (raw) => {
+  const json = typeof raw === 'string' ? raw.trim() : JSON.stringify(raw);
+  try {
+    stripeEventSettingsFrom({ STRIPE_ENTITLEMENT_MAP: json });
+  } catch {
+    return new BrokenRule('must map stripe price lookup_keys or product ids to entitlement names (a JSON object)');
+  }
+  return json;
+};

@@ -153,6 +153,14 @@ export class PaymentFunctionsStack extends Stack {
       ...common,
     });
     paymentWebhook.useQueue(this.queue, 'QUEUE_URL');
+    // How Stripe events map onto entitlements (README "Stripe events"); unset keys keep the code's defaults.
+    paymentWebhook.addEnvironment('STRIPE_REVOKE_ON_REFUND', String(config.stripeRevokeOnRefund));
+    paymentWebhook.addEnvironment('STRIPE_REVOKE_ON_DISPUTE', String(config.stripeRevokeOnDispute));
+    if (config.stripeEntitlementMap !== undefined) paymentWebhook.addEnvironment('STRIPE_ENTITLEMENT_MAP', config.stripeEntitlementMap);
+    if (config.stripeDefaultEntitlement !== undefined) paymentWebhook.addEnvironment('STRIPE_DEFAULT_ENTITLEMENT', config.stripeDefaultEntitlement);
+    if (config.stripePastDueGraceSeconds !== undefined) {
+      paymentWebhook.addEnvironment('STRIPE_PAST_DUE_GRACE_SECONDS', String(config.stripePastDueGraceSeconds));
+    }
     paymentWebhook.useSecret(
       importSecret(
         this,

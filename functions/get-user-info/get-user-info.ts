@@ -7,7 +7,11 @@ export interface UserView {
   name: string;
   email: string;
   familyId: string;
-  entitlements: { name: string; status: Entitlement['status']; grantedAt: string | null }[];
+  /**
+   * `expiresAt` only on a lapsing grant (a past-due grace): once it has passed, the entitlement
+   * reads as `revoked`, since no event arrives when a grace ends.
+   */
+  entitlements: { name: string; status: Entitlement['status']; grantedAt: string | null; expiresAt?: string }[];
 }
 
 /**
@@ -18,11 +22,22 @@ export interface UserView {
  */
 export async function getUserInfo(
   userId: string,
-  deps: { directory: { getUserInfo(userId: string): Promise<Contact> }; store: { list(userId: string): Promise<Entitlement[]> } },
+  deps: {
+    directory: { getUserInfo(userId: string): Promise<Contact> };
+    store: { list(userId: string): Promise<Entitlement[]> };
+    now?: () => Date;
+  },
 ): Promise<UserView> {
   const [user, entitlements] = await Promise.all([deps.directory.getUserInfo(userId), deps.store.list(userId)]);
+  const now = (deps.now ?? (() => new Date()))().toISOString();
   return {
     ...user,
-    entitlements: entitlements.map((e) => ({ name: e.name, status: e.status, grantedAt: e.grantedAt ?? null })),
+    entitlements: entitlements.map((e) => {
+      if (e.expiresAt === undefined) return { name: e.name, status: e.status, grantedAt: e.grantedAt ?? null };
+      const lapsed = e.status === 'granted' && e.expiresAt <= now;
+      return lapsed
+        ? { name: e.name, status: 'revoked' as const, grantedAt: null, expiresAt: e.expiresAt }
+        : { name: e.name, status: e.status, grantedAt: e.grantedAt ?? null, expiresAt: e.expiresAt };
+    }),
   };
 }

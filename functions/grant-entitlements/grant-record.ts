@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { MeshCallError, MeshError } from '../../shared/errors.js';
 import { EntitlementCommand } from '../payment-webhook/entitlement-command.js';
-import { grantEntitlements, type EntitlementWriter, type FamilyDirectory, type GrantResult } from './grant-entitlements.js';
+import { grantEntitlements, type GrantDeps, type GrantResult } from './grant-entitlements.js';
 
 export type PoisonedRecordCode = 'GRANT_RECORD_NOT_JSON' | 'GRANT_RECORD_INVALID' | 'GRANT_PURCHASER_UNKNOWN';
 
@@ -41,14 +41,15 @@ export function commandOfRecord(record: Pick<SQSRecord, 'messageId' | 'body'>): 
 
 /**
  * Handles one SQS record: parse, then grant to the family. An unknown purchaser is poisoned (the
- * contact-service answered NOT_FOUND); mesh outages and failed writes are retryable failures.
+ * contact-service answered NOT_FOUND); mesh outages, failed writes and a purchaser not resolved
+ * yet are retryable failures.
  *
  * @throws {PoisonedRecordError} for records that can never succeed.
- * @throws {MeshCallError | EntitlementStoreError} for failures worth a redelivery.
+ * @throws {PurchaserUnresolvedError | MeshCallError | EntitlementStoreError} for failures worth a redelivery.
  */
 export async function grantRecord(
   record: Pick<SQSRecord, 'messageId' | 'body'>,
-  deps: { directory: FamilyDirectory; store: EntitlementWriter },
+  deps: GrantDeps,
 ): Promise<GrantResult> {
   const command = commandOfRecord(record);
   try {
@@ -57,7 +58,7 @@ export async function grantRecord(
     if (error instanceof MeshCallError && error.code === 'MESH_NOT_FOUND' && error.method === 'GetUserInfo') {
       throw new PoisonedRecordError(
         'GRANT_PURCHASER_UNKNOWN',
-        `record ${record.messageId}: purchaser ${JSON.stringify(command.purchaserId)} of event ${command.eventId} is unknown to the contact-service`,
+        `record ${record.messageId}: purchaser ${command.purchaserId === undefined ? '(resolved through a stripe link)' : JSON.stringify(command.purchaserId)} of event ${command.eventId} is unknown to the contact-service`,
         record.messageId,
         { cause: error },
       );

@@ -2,7 +2,9 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadMeshConfig } from '../../shared/config/load-mesh-config.js';
-import { EntitlementStore } from '../../shared/entitlements/entitlement-store.js';
+import { defaultEntitlementsClient } from '../../shared/entitlements/entitlements-client.js';
+import { EntitlementStore, ENTITLEMENT_STORE_DEFAULTS } from '../../shared/entitlements/entitlement-store.js';
+import { StripeLinkStore } from '../../shared/entitlements/stripe-links.js';
 import { meshMiddleware, type MeshContext } from '../../shared/middleware/mesh-middleware.js';
 import { MeshRuntime } from '../../shared/middleware/mesh-runtime.js';
 import { observabilityMiddleware } from '../../shared/middleware/observability-middleware.js';
@@ -22,11 +24,17 @@ const setVisibility = sqsRecordVisibility();
 const telemetry = meshTelemetry();
 let runtime: MeshRuntime | undefined;
 let store: EntitlementStore | undefined;
+let links: StripeLinkStore | undefined;
 
 async function grantEntitlementsHandler(event: SQSEvent, context: Context & MeshContext): Promise<SQSBatchResponse> {
   // One store per container: its concurrency bounds the writes of every record of a batch together.
-  store ??= new EntitlementStore(concurrency === undefined ? { tableName } : { tableName, concurrency });
-  const deps = { directory: context.mesh.contact, store };
+  if (store === undefined || links === undefined) {
+    // One client for both item types of the table.
+    const client = defaultEntitlementsClient(concurrency ?? ENTITLEMENT_STORE_DEFAULTS.concurrency);
+    store = new EntitlementStore(concurrency === undefined ? { tableName, client } : { tableName, client, concurrency });
+    links = new StripeLinkStore({ tableName, client });
+  }
+  const deps = { directory: context.mesh.contact, store, links };
   const { logger, metrics } = telemetry;
   // One processor per invocation: it holds the batch's state, which overlapping invocations of one
   // module (the invoke CLI, tests) must not share. Records of a batch run concurrently; the
@@ -37,7 +45,7 @@ async function grantEntitlementsHandler(event: SQSEvent, context: Context & Mesh
     async (record: SQSRecord) => {
       try {
         const result = await grantRecord(record, deps);
-        metrics.recordEntitlementChanges(result.action, result.entitlement, result.applied.length);
+        for (const change of result.changes) metrics.recordEntitlementChanges(change.action, change.entitlement, change.applied.length);
         logger.info('entitlement event applied', { messageId: record.messageId, ...result });
         return result;
       } catch (error) {

@@ -39,8 +39,8 @@ export async function handleRecordFailure(record: SQSRecord, error: unknown, dep
         ? 0
         : undefined;
   const details = { messageId: record.messageId, receiveCount, disposition, visibilitySeconds, error };
+  // Stable messages (log queries filter on them); `disposition` and `visibilitySeconds` say when.
   if (disposition === 'poisoned') deps.logger.error('poisoned record: it will reach the DLQ', details);
-  else if (disposition === 'wait') deps.logger.warn('record failed, its service is unavailable: SQS will redeliver it after the backoff', details);
   else deps.logger.warn('record failed: SQS will redeliver it', details);
   if (visibilitySeconds === undefined) return { disposition, receiveCount };
   try {

@@ -8,7 +8,8 @@ export type EnqueueEntitlementCommand = (command: EntitlementCommand) => Promise
 /**
  * Returns the function that sends entitlement commands to the SQS queue at `queueUrl`: the body is
  * the {@link EntitlementCommand} JSON, with string attributes `eventType` and `eventId`. On a FIFO
- * queue (`.fifo`), the event id is the deduplication id and the purchaser the message group. The
+ * queue (`.fifo`), the event id is the deduplication id and the purchaser (or, when the event does not
+ * name one, its most specific Stripe object) the message group. The
  * SDK client is created on first use and honours `AWS_ENDPOINT_URL_SQS`.
  *
  * The returned function throws {@link WebhookError} `WEBHOOK_QUEUE_FAILED` naming the SDK error.
@@ -29,7 +30,7 @@ export function sqsEntitlementQueue(queueUrl: string, client?: SQSClient): Enque
             eventType: { DataType: 'String', StringValue: body.eventType },
             eventId: { DataType: 'String', StringValue: body.eventId },
           },
-          ...(fifo ? { MessageDeduplicationId: body.eventId, MessageGroupId: body.purchaserId } : {}),
+          ...(fifo ? { MessageDeduplicationId: body.eventId, MessageGroupId: messageGroupOf(body) } : {}),
         }),
       );
     } catch (error) {
@@ -37,4 +38,9 @@ export function sqsEntitlementQueue(queueUrl: string, client?: SQSClient): Enque
       throw new WebhookError('WEBHOOK_QUEUE_FAILED', `cannot queue event ${body.eventId}: ${name}`, { cause: error });
     }
   };
+}
+
+/** A FIFO message group: the purchaser, else the Stripe object the event belongs to, else the event. */
+function messageGroupOf(command: EntitlementCommand): string {
+  return command.purchaserId ?? command.stripeRefs?.[0] ?? command.eventId;
 }

@@ -28,7 +28,7 @@ const deps: PaymentWebhookDeps = {
 };
 
 export const handler = middy(async (event: unknown) =>
-  handleApiGatewayPaymentWebhook(event, deps, { toleranceSeconds: config.toleranceSeconds }),
+  handleApiGatewayPaymentWebhook(event, deps, { toleranceSeconds: config.toleranceSeconds, stripe: config.stripe }),
 )
   // Never logs the event (it carries the Stripe-Signature); sets the correlation id, flushes metrics.
   .use(observabilityMiddleware());

@@ -1,17 +1,10 @@
 // A namespace import lets esbuild keep only the zod in use; `import { z }` bundles every locale (~370 KB).
 import * as z from 'zod';
-import type { EntitlementAction, EntitlementCommand } from './entitlement-command.js';
+import type { EntitlementCommand } from './entitlement-command.js';
+import { parseOrThrow } from './stripe/parse-stripe-object.js';
+import { commandForStripeEvent } from './stripe/stripe-event-rules.js';
+import { STRIPE_EVENT_SETTINGS_DEFAULTS, type StripeEventSettings } from './stripe/stripe-event-settings.js';
 import { WebhookError } from './webhook-error.js';
-
-/** Which Stripe event types change entitlements, and how. Every other type is acknowledged and ignored. */
-export const ENTITLEMENT_ACTIONS: Readonly<Record<string, EntitlementAction>> = {
-  'checkout.session.completed': 'grant',
-  'invoice.paid': 'grant',
-  'customer.subscription.deleted': 'revoke',
-};
-
-/** Granted when the object's metadata names none. */
-export const DEFAULT_ENTITLEMENT = 'premium_features';
 
 /** Every failure of a field reports `rule`, or "is required" when the field is absent. */
 const rule = (message: string) => ({
@@ -29,16 +22,6 @@ export const StripeEventEnvelope = z.object({
   created: z.number(rule(SECONDS)).int(SECONDS).nonnegative(SECONDS),
 });
 export type StripeEventEnvelope = z.infer<typeof StripeEventEnvelope>;
-
-/** The metadata of the event's object (`data.object.metadata`) an entitlement event must carry. */
-const EntitlementMetadata = z.object(
-  {
-    user_id: z.string(rule(NON_EMPTY)).min(1, NON_EMPTY),
-    entitlement: z.string(rule(NON_EMPTY)).min(1, NON_EMPTY).default(DEFAULT_ENTITLEMENT),
-  },
-  { error: 'must be an object' },
-);
-const METADATA_PATH = ['data', 'object', 'metadata'] as const;
 
 /**
  * Reads the JSON payload of a verified webhook.
@@ -69,44 +52,16 @@ export function parseStripeEvent(rawBody: Buffer): { envelope: StripeEventEnvelo
 }
 
 /**
- * The entitlement command for a Stripe event, or `undefined` when its type changes no entitlement.
+ * The entitlement command for a Stripe event under `settings` (see `stripe/stripe-event-rules.ts`),
+ * or `undefined` when the event changes and records nothing.
  *
- * @throws {WebhookError} `WEBHOOK_EVENT_INVALID` naming the field, e.g.
- *   `data.object.metadata.user_id is required`.
+ * @throws {WebhookError} `WEBHOOK_EVENT_INVALID` naming the field when `data.object` is not the
+ *   object the event's type carries, e.g. `stripe event field data.object.status is required`.
  */
-export function entitlementCommandFor(envelope: StripeEventEnvelope, json: unknown): EntitlementCommand | undefined {
-  const action = Object.hasOwn(ENTITLEMENT_ACTIONS, envelope.type) ? ENTITLEMENT_ACTIONS[envelope.type] : undefined;
-  if (action === undefined) return undefined;
-  const metadata = parseOrThrow(EntitlementMetadata, metadataOf(json), METADATA_PATH);
-  return {
-    action,
-    eventId: envelope.id,
-    eventType: envelope.type,
-    eventCreated: envelope.created,
-    purchaserId: metadata.user_id,
-    entitlement: metadata.entitlement,
-  };
-}
-
-/**
- * `data.object.metadata`, with absent levels read as empty objects: a missing `metadata` is then
- * reported as the field actually needed, `data.object.metadata.user_id`.
- */
-function metadataOf(json: unknown): unknown {
-  let node = json;
-  for (const key of METADATA_PATH) {
-    node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
-    node ??= {};
-  }
-  return node;
-}
-
-function parseOrThrow<T>(schema: z.ZodType<T>, json: unknown, prefix: readonly string[] = []): T {
-  const result = schema.safeParse(json);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = [...prefix, ...(issue?.path.map(String) ?? [])].join('.') || '(event)';
-  throw new WebhookError('WEBHOOK_EVENT_INVALID', `stripe event field ${field} ${issue?.message ?? 'is invalid'}`, {
-    cause: result.error,
-  });
+export function entitlementCommandFor(
+  envelope: StripeEventEnvelope,
+  json: unknown,
+  settings: StripeEventSettings = STRIPE_EVENT_SETTINGS_DEFAULTS,
+): EntitlementCommand | undefined {
+  return commandForStripeEvent(envelope, json, settings);
 }

@@ -1,5 +1,7 @@
 import { ConfigError } from '../../shared/errors.js';
 import { parseSigningSecrets, type SigningSecretLocation } from './signing-secrets.js';
+import { stripeEventSettingsFrom } from './stripe/stripe-event-settings-source.js';
+import type { StripeEventSettings } from './stripe/stripe-event-settings.js';
 
 /** The payment webhook's settings, read once per container. */
 export interface PaymentWebhookConfig {
@@ -9,6 +11,8 @@ export interface PaymentWebhookConfig {
   signingSecret: SigningSecretLocation;
   /** `WEBHOOK_TOLERANCE_SECONDS`: accepted distance, either way, between the signature's `t` and now. */
   toleranceSeconds: number;
+  /** `STRIPE_*` and `CONFIG_FILE`'s `stripe:` section: how events map onto entitlements. */
+  stripe: StripeEventSettings;
 }
 
 export const PAYMENT_WEBHOOK_CONFIG_DEFAULTS = { toleranceSeconds: 300 } as const;
@@ -20,7 +24,8 @@ export const PAYMENT_WEBHOOK_CONFIG_DEFAULTS = { toleranceSeconds: 300 } as cons
  * @throws {ConfigError} `CONFIG_INVALID` naming the key (and the value, unless it is the secret):
  *   `QUEUE_URL` missing or not a URL; neither or both of `WEBHOOK_SIGNING_SECRET_ID` and
  *   `WEBHOOK_SIGNING_SECRET`; `WEBHOOK_SIGNING_SECRET` not `whsec_…` values (the value is not
- *   echoed); `WEBHOOK_TOLERANCE_SECONDS` not a positive integer.
+ *   echoed); `WEBHOOK_TOLERANCE_SECONDS` not a positive integer; a bad `STRIPE_*` setting
+ *   ({@link stripeEventSettingsFrom}).
  */
 export function paymentWebhookConfigFromEnv(env: NodeJS.ProcessEnv): PaymentWebhookConfig {
   const read = (key: string): string | undefined => {
@@ -58,7 +63,7 @@ export function paymentWebhookConfigFromEnv(env: NodeJS.ProcessEnv): PaymentWebh
     }
   }
 
-  return { queueUrl, signingSecret, toleranceSeconds };
+  return { queueUrl, signingSecret, toleranceSeconds, stripe: stripeEventSettingsFrom(env) };
 }
 
 function literalSecrets(value: string): string[] {

@@ -85,7 +85,13 @@ export function yamlSource(path: string, env: NodeJS.ProcessEnv): ConfigSource {
   return source;
 }
 
-function readYaml(path: string): Record<string, unknown> {
+/**
+ * The mapping at the root of the YAML file at `path` (empty for an empty file), for sections other
+ * configuration owners read (payment-webhook reads `stripe`).
+ *
+ * @throws {ConfigError} `CONFIG_FILE_UNREADABLE`, `CONFIG_FILE_UNSUPPORTED` or `CONFIG_INVALID`, as {@link yamlSource}.
+ */
+export function readYaml(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

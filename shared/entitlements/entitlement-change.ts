@@ -14,6 +14,8 @@ export interface EntitlementChange {
   purchaserId: string;
   /** The purchaser's family; empty when the purchaser has none (proto3's default). */
   familyId: string;
+  /** A grant that lapses at this time (epoch seconds): read as revoked from then on. */
+  expiresAt?: number | undefined;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface Entitlement {
   updatedAt: string;
   /** The last applied event. */
   eventId: string;
+  /** When a lapsing grant (a past-due grace) ends; undefined for a grant that does not lapse. */
+  expiresAt: string | undefined;
 }
 
 /**
@@ -102,6 +106,12 @@ export function assertValidChangeFields(change: EntitlementChange): void {
   requireNonEmpty('purchaserId', change.purchaserId, change);
   if (typeof change.familyId !== 'string') {
     throw invalid(`familyId must be a string, got ${show(change.familyId)}`, change);
+  }
+  if (change.expiresAt !== undefined && (change.action !== 'grant' || !Number.isSafeInteger(change.expiresAt) || change.expiresAt < 0)) {
+    throw invalid(`expiresAt must be whole epoch seconds on a grant, got ${show(change.expiresAt)} on a ${show(change.action)}`, change);
+  }
+  if (change.entitlement?.startsWith?.('#')) {
+    throw invalid(`entitlement must not start with # (reserved for the table's other items), got ${show(change.entitlement)}`, change);
   }
   if (typeof change.eventCreated !== 'number' || !Number.isFinite(change.eventCreated)) {
     throw invalid(

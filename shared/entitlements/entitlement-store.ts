@@ -16,6 +16,10 @@
  * | `familyId`     | S    | the purchaser's family; empty when none                              |
  * | `grantedAt`    | S    | ISO time the current, uninterrupted grant began; removed on revoke   |
  * | `updatedAt`    | S    | ISO time the last applied event took effect                          |
+ * | `expiresAt`    | N    | epoch seconds a lapsing grant (a past-due grace) ends; absent otherwise |
+ *
+ * The table also holds the Stripe link items (`stripe-links.ts`): sort keys starting with `#`,
+ * which `list` skips.
  *
  * Every apply is one conditional `UpdateItem` (`entitlement-write.ts`): it writes only when the
  * item is absent or holds an event that comes strictly before the new one in the order
@@ -177,7 +181,10 @@ export class EntitlementStore {
         },
       );
       for await (const page of pages) {
-        for (const item of page.Items ?? []) entitlements.push(this.#entitlementFrom(userId, item));
+        for (const item of page.Items ?? []) {
+          if (item[A.entitlement]?.S?.startsWith('#')) continue; // another item type (stripe-links.ts)
+          entitlements.push(this.#entitlementFrom(userId, item));
+        }
       }
     } catch (error) {
       if (error instanceof EntitlementStoreError) throw error;
@@ -193,6 +200,7 @@ export class EntitlementStore {
     const grantedAt = item[A.grantedAt]?.S;
     const updatedAt = item[A.updatedAt]?.S;
     const eventId = item[A.eventId]?.S;
+    const expiresAtSeconds = item[A.expiresAt]?.N;
     if (
       name === undefined ||
       (status !== 'granted' && status !== 'revoked') ||
@@ -202,6 +210,7 @@ export class EntitlementStore {
     ) {
       throw userFailure('ENTITLEMENT_READ_FAILED', `entitlement ${show(name)} of user ${show(userId)} is not shaped like this store's items`, { tableName: this.tableName, userId });
     }
-    return { name, status, grantedAt, updatedAt, eventId };
+    const expiresAt = expiresAtSeconds === undefined ? undefined : new Date(Number(expiresAtSeconds) * 1000).toISOString();
+    return { name, status, grantedAt, updatedAt, eventId, expiresAt };
   }
 }

@@ -44,11 +44,13 @@ const SET_EVENT =
   `#${A.eventRank} = :eventRank, #${A.eventType} = :eventType, #${A.purchaserId} = :purchaserId, ` +
   `#${A.familyId} = :familyId, #${A.updatedAt} = :now`;
 
-const UPDATE_EXPRESSION = {
-  // A grant over a grant keeps the start of the uninterrupted grant; after a revoke it starts anew.
-  grant: `${SET_EVENT}, #${A.grantedAt} = if_not_exists(#${A.grantedAt}, :now)`,
-  revoke: `${SET_EVENT} REMOVE #${A.grantedAt}`,
-} as const;
+/** The update of `change`: a grant over a grant keeps the start of the uninterrupted grant; after a revoke it starts anew. */
+function updateExpression(change: EntitlementChange): string {
+  if (change.action === 'revoke') return `${SET_EVENT} REMOVE #${A.grantedAt}, #${A.expiresAt}`;
+  const grant = `${SET_EVENT}, #${A.grantedAt} = if_not_exists(#${A.grantedAt}, :now)`;
+  // A lapsing grant (a past-due grace) records its end; any other grant ends a lapse.
+  return change.expiresAt === undefined ? `${grant} REMOVE #${A.expiresAt}` : `${grant}, #${A.expiresAt} = :expiresAt`;
+}
 
 /** One validated change, ready to be written to any member of `tableName`. */
 export interface PreparedWrite {
@@ -65,7 +67,7 @@ export function prepareWrite(tableName: string, change: EntitlementChange, now: 
     change,
     request: {
       TableName: tableName,
-      UpdateExpression: UPDATE_EXPRESSION[change.action],
+      UpdateExpression: updateExpression(change),
       ConditionExpression: IS_LATER_EVENT,
       ExpressionAttributeNames: WRITE_NAMES,
       ExpressionAttributeValues: {
@@ -77,6 +79,7 @@ export function prepareWrite(tableName: string, change: EntitlementChange, now: 
         ':purchaserId': { S: change.purchaserId },
         ':familyId': { S: change.familyId },
         ':now': { S: now },
+        ...(change.expiresAt === undefined ? {} : { ':expiresAt': { N: String(change.expiresAt) } }),
       },
       // DynamoDB hands back the item that failed the condition, at no extra cost.
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

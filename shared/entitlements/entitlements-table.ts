@@ -21,6 +21,7 @@ export const ENTITLEMENT_ATTRIBUTES = {
   familyId: 'familyId',
   grantedAt: 'grantedAt',
   updatedAt: 'updatedAt',
+  expiresAt: 'expiresAt',
 } as const;
 
 /** How long `createEntitlementsTable` waits for the table to become ACTIVE. */

@@ -21,3 +21,12 @@ export {
 export { defaultEntitlementsClient } from './entitlements-client.js';
 export { createEntitlementsTable, ENTITLEMENT_ATTRIBUTES } from './entitlements-table.js';
 export { entitlementsTableFromEnv, entitlementsWriteConcurrencyFromEnv } from './entitlements-table-env.js';
+export {
+  StripeLinkStore,
+  STRIPE_ITEM_PREFIX,
+  LINK_SORT_KEY,
+  FEATURES_SORT_KEY,
+  type FeatureSummary,
+  type LinkOrder,
+  type StripeLinkStoreOptions,
+} from './stripe-links.js';

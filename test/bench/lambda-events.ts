@@ -3,7 +3,7 @@
  * counts down, and the SQS batch event of one entitlement command.
  */
 import type { Context, SQSEvent } from 'aws-lambda';
-import type { EntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
+import type { EntitlementCommand, MemberEntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
 import { lambdaContextOf } from '../fixtures/lambda-context.js';
 
 /** A Lambda context for request `requestId` with `remainingMs` left. */
@@ -35,7 +35,7 @@ export function sqsEventOf(command: EntitlementCommand): SQSEvent {
 }
 
 /** A grant for `purchaserId`'s family, created at `eventCreated` (a fresh event id each time). */
-export function grantCommand(purchaserId: string, entitlement: string, eventCreated: number): EntitlementCommand {
+export function grantCommand(purchaserId: string, entitlement: string, eventCreated: number): MemberEntitlementCommand & { action: 'grant' } {
   sequence++;
   return {
     action: 'grant',

@@ -131,6 +131,12 @@ describe('appConfigFromContext', () => {
     );
   });
 
+  it('checks the Stripe entitlement map with the reader payment-webhook uses', () => {
+    expect(issuesOf({ stripeEntitlementMap: '{"pro": "#link"}' })).toEqual([
+      'context stripeEntitlementMap must map stripe price lookup_keys or product ids to entitlement names (a JSON object), got "{\\"pro\\": \\"#link\\"}"',
+    ]);
+  });
+
   it('requires a batching window for batches above 10 records, as Lambda does', () => {
     expect(issuesOf({ queueBatchSize: 11, queueMaxBatchingWindowSeconds: 0 })).toEqual([
       'context queueMaxBatchingWindowSeconds must be at least 1 when queueBatchSize is above 10, got 0',

@@ -25,7 +25,13 @@ let template: Template;
 let functions: Record<string, FunctionResource>;
 
 beforeAll(() => {
-  synth = synthApp({ queueBatchSize: 25, queueMaxBatchingWindowSeconds: '4', grantEntitlementsTimeoutSeconds: 45 });
+  synth = synthApp({
+    queueBatchSize: 25,
+    queueMaxBatchingWindowSeconds: '4',
+    grantEntitlementsTimeoutSeconds: 45,
+    stripeEntitlementMap: { premium_monthly: 'premium_features' },
+    stripeRevokeOnDispute: 'false',
+  });
   template = synth.functionsTemplate;
   functions = functionsByService(template);
 });
@@ -293,5 +299,18 @@ describe('Cloud Map discovery', () => {
 
   it('payment-webhook may not discover anything', () => {
     expect(discoveryStatements('payment-webhook')).toEqual([]);
+  });
+});
+
+describe('Stripe event settings', () => {
+  it('reach payment-webhook as its STRIPE_* variables, the defaults stated, the unset ones left to the code', () => {
+    const env = literalEnvOf('payment-webhook');
+
+    expect(env['STRIPE_ENTITLEMENT_MAP']).toBe('{"premium_monthly":"premium_features"}');
+    expect(env['STRIPE_REVOKE_ON_REFUND']).toBe('true');
+    expect(env['STRIPE_REVOKE_ON_DISPUTE']).toBe('false');
+    expect(env).not.toHaveProperty('STRIPE_PAST_DUE_GRACE_SECONDS');
+    expect(env).not.toHaveProperty('STRIPE_DEFAULT_ENTITLEMENT');
+    expect(literalEnvOf('grant-entitlements')).not.toHaveProperty('STRIPE_REVOKE_ON_REFUND');
   });
 });

@@ -1,9 +1,12 @@
 /**
  * `npm start`: the whole flow on one machine, no Docker, no AWS. A dev SPIFFE CA mints the
  * functions' and the contact-service's SVIDs; the reference contact-service serves over mTLS;
- * dynalite is the entitlements table and the local SQS the queue. A Stripe-signed
- * `checkout.session.completed` goes through the real payment-webhook handler, the queue, and the
- * real grant-entitlements handler; get-user-info then reads two family members back.
+ * dynalite is the entitlements table and the local SQS the queue. Two Stripe-signed events from
+ * the sample events (test/fixtures/events/stripe/latest/), in the shape Stripe sends them, go
+ * through the real payment-webhook handler, the queue, and the real grant-entitlements handler: a
+ * `checkout.session.completed` and the subscription's monthly renewal `invoice.paid`, which names
+ * the user only in the subscription's metadata on the invoice. get-user-info then reads two family
+ * members back.
  *
  * The story goes to stdout. The handlers' own output (Powertools logs at WARN, metrics off) is
  * routed to stderr, so anything they do say stays visible without interleaving with the story.
@@ -17,9 +20,8 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
 import { createEntitlementsTable } from '../../shared/entitlements/entitlements-table.js';
 import type { UserView } from '../../functions/get-user-info/get-user-info.js';
-import { stripeEventBody } from '../fixtures/stripe.js';
 import { startContactService } from './contact-service.js';
-import { freshStripeEventId } from './default-events.js';
+import { freshSampleEvent } from './default-events.js';
 import { DevCa, writeSpiffeHelperFiles } from './dev-ca.js';
 import { LOCAL_DYNAMO_CREDENTIALS, LOCAL_DYNAMO_REGION, startDynalite } from './dynalite.js';
 import { invoke, loadHandler, errorLine, type Outcome } from './function-runner.js';
@@ -96,24 +98,32 @@ async function demo(): Promise<void> {
     });
     for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'SVID_SECRET_ID', 'WEBHOOK_SIGNING_SECRET_ID', 'CONFIG_FILE']) delete process.env[name];
 
-    const eventId = freshStripeEventId();
-    step(`Stripe → payment-webhook: checkout.session.completed ${eventId}, paid by ${PURCHASER}, Stripe-Signature computed now`);
     const webhook = await loadHandler('payment-webhook');
-    const delivery = signedDelivery(stripeEventBody({ id: eventId, type: 'checkout.session.completed', userId: PURCHASER }), LOCAL_SIGNING_SECRET);
-    const answer = resultOf<APIGatewayProxyResult>('payment-webhook', await invoke('payment-webhook', webhook, delivery, TIMEOUT_MS));
-    if (answer.statusCode !== 200) throw new Error(`payment-webhook answered ${answer.statusCode} ${answer.body}`);
-    say(`    ${answer.statusCode} ${answer.body}: signature verified on the raw bytes, entitlement command queued`);
-
-    const records = sqs.drain(QUEUE);
-    step(`SQS → grant-entitlements: a batch of ${records.length} record(s) (message ${records[0]?.messageId ?? 'none'})`);
     const grants = await loadHandler('grant-entitlements');
     const callsBefore = contact.callCount;
-    const batch = resultOf<SQSBatchResponse>('grant-entitlements', await invoke('grant-entitlements', grants, { Records: records }, TIMEOUT_MS));
-    sqs.settle(QUEUE, records, batch.batchItemFailures);
-    if (batch.batchItemFailures.length > 0) throw new Error(`grant-entitlements failed records: ${JSON.stringify(batch.batchItemFailures)}`);
-    say(`    batchItemFailures: [], after ${contact.callCount - callsBefore} contact-service calls (GetUserInfo, GetFamilyMembers)`);
+    /** One Stripe event through payment-webhook → queue → grant-entitlements; answers its id. */
+    const pay = async (body: string, what: string): Promise<string> => {
+      const eventId = (JSON.parse(body) as { id: string }).id;
+      step(`Stripe → payment-webhook: ${eventId}, ${what}; Stripe-Signature computed now`);
+      const answer = resultOf<APIGatewayProxyResult>('payment-webhook', await invoke('payment-webhook', webhook, signedDelivery(body, LOCAL_SIGNING_SECRET), TIMEOUT_MS));
+      if (answer.statusCode !== 200) throw new Error(`payment-webhook answered ${answer.statusCode} ${answer.body}`);
+      say(`    ${answer.statusCode} ${answer.body}: signature verified on the raw bytes, entitlement command queued`);
+      const records = sqs.drain(QUEUE);
+      step(`SQS → grant-entitlements: a batch of ${records.length} record(s) (message ${records[0]?.messageId ?? 'none'})`);
+      const batch = resultOf<SQSBatchResponse>('grant-entitlements', await invoke('grant-entitlements', grants, { Records: records }, TIMEOUT_MS));
+      sqs.settle(QUEUE, records, batch.batchItemFailures);
+      if (batch.batchItemFailures.length > 0) throw new Error(`grant-entitlements failed records: ${JSON.stringify(batch.batchItemFailures)}`);
+      say(`    batchItemFailures: []`);
+      return eventId;
+    };
+    const eventId = await pay(freshSampleEvent('checkout.session.completed'), `checkout.session.completed, paid by ${PURCHASER} (client_reference_id)`);
+    const renewalId = await pay(
+      freshSampleEvent('invoice.paid', 1),
+      'invoice.paid, the monthly renewal: the user only in parent.subscription_details.metadata',
+    );
+    say(`    ${contact.callCount - callsBefore} contact-service calls in all (GetUserInfo, GetFamilyMembers per event)`);
 
-    const granted = await grantedBy(dynamo.client, eventId);
+    const granted = await grantedBy(dynamo.client, renewalId);
     const familyId = granted[0]?.familyId ?? '(none)';
 
     const members = granted.map((g) => g.userId).filter((id) => id !== PURCHASER).slice(0, 2);
@@ -127,8 +137,9 @@ async function demo(): Promise<void> {
 
     say();
     say('The story');
-    say(`  ${purchaser!.name} (${PURCHASER}) paid: Stripe checkout.session.completed ${eventId}.`);
-    say(`  Their family is ${familyId}; "${granted[0]?.entitlement}" was granted to all ${granted.length} members:`);
+    say(`  ${purchaser!.name} (${PURCHASER}) paid: Stripe checkout.session.completed ${eventId},`);
+    say(`  then the subscription renewed: invoice.paid ${renewalId}, which names the user only through the subscription.`);
+    say(`  Their family is ${familyId}; "${granted[0]?.entitlement}" is granted to all ${granted.length} members, the renewal the last event applied:`);
     for (const g of granted) say(`    - ${g.userId}${g.userId === PURCHASER ? ' (purchaser)' : ''}: ${g.status}`);
     say('  get-user-info reads it back for two of them:');
     for (const v of family) {
@@ -150,14 +161,14 @@ async function demo(): Promise<void> {
   say(`done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s; contact-service, dynalite and the queue are shut down.`);
 }
 
-/** The members the event's grant reached, from the table itself. */
+/** The members the event's grant reached, from the table itself (not the Stripe link items). */
 async function grantedBy(client: Parameters<typeof DynamoDBDocumentClient.from>[0], eventId: string) {
   const documents = DynamoDBDocumentClient.from(client);
   const { Items = [] } = await documents.send(
     new ScanCommand({ TableName: TABLE, FilterExpression: '#e = :e', ExpressionAttributeNames: { '#e': 'eventId' }, ExpressionAttributeValues: { ':e': eventId } }),
   );
   const rows = Items as { userId: string; familyId: string; entitlement: string; status: string }[];
-  return rows.sort((a, b) => (a.userId === PURCHASER ? -1 : b.userId === PURCHASER ? 1 : a.userId.localeCompare(b.userId)));
+  return rows.filter((r) => !r.entitlement.startsWith('#')).sort((a, b) => (a.userId === PURCHASER ? -1 : b.userId === PURCHASER ? 1 : a.userId.localeCompare(b.userId)));
 }
 
 try {

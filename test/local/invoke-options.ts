@@ -103,7 +103,8 @@ functions:
 options:
   --event <file|json|->  the event: a JSON file (relative to where you ran npm), inline JSON, or
                          - for stdin. Default per function:
-                           payment-webhook     a checkout.session.completed for user-1, signed now
+                           payment-webhook     the sample checkout.session.completed for user-1
+                                               (test/fixtures/events/stripe/latest/), fresh, signed now
                            grant-entitlements  everything visible on the queue, as one SQS batch
                                                (records the handler does not report as failed are
                                                then deleted; failed ones come back after the
@@ -151,7 +152,9 @@ environment honoured:
               TIMEOUT_SECONDS,HALF_OPEN_MAX_CALLS},
               CONFIG_FILE (then no mesh defaults are added: the file is the configuration)
   functions   QUEUE_URL, WEBHOOK_SIGNING_SECRET, WEBHOOK_SIGNING_SECRET_ID,
-              WEBHOOK_TOLERANCE_SECONDS, ENTITLEMENTS_TABLE
+              WEBHOOK_TOLERANCE_SECONDS, ENTITLEMENTS_TABLE, STRIPE_ENTITLEMENT_MAP,
+              STRIPE_DEFAULT_ENTITLEMENT, STRIPE_REVOKE_ON_REFUND, STRIPE_REVOKE_ON_DISPUTE,
+              STRIPE_PAST_DUE_GRACE_SECONDS
   AWS SDK     AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, AWS_ACCESS_KEY_ID,
               AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, ... (when nothing points at
               AWS, AWS_REGION=us-east-1 and dummy credentials are added for the local endpoints)
@@ -164,5 +167,6 @@ examples:
   npm run -s invoke -- payment-webhook --follow
   npm run -s invoke -- get-user-info --event '{"userId":"user-2"}'
   npm run -s invoke -- payment-webhook --event test/fixtures/events/payment-webhook.subscription-deleted.json
+  npm run -s invoke -- payment-webhook --event test/fixtures/events/stripe/latest/charge.refunded.json --follow
   npm run -s invoke -- mesh-health | jq '.services'
 `;

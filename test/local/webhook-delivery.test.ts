@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { handleApiGatewayPaymentWebhook } from '../../functions/payment-webhook/payment-webhook.js';
 import { nowSeconds, signedWebhookEvent, stripeEvent, stripeEventBody, TEST_SIGNING_SECRET } from '../fixtures/stripe.js';
 import checkoutFixture from '../fixtures/events/payment-webhook.checkout-completed.json' with { type: 'json' };
-import stripeFixture from '../fixtures/events/stripe.checkout-session-completed.json' with { type: 'json' };
+import stripeFixture from '../fixtures/events/stripe/latest/checkout.session.completed.json' with { type: 'json' };
 import { prepareWebhookEvent, resignEvent, signatureAgeSeconds, signingSecretFrom } from './webhook-delivery.js';
 
 /** What payment-webhook answers to `event` when it accepts only `secret`. */

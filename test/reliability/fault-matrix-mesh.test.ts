@@ -8,8 +8,10 @@
 import { status } from '@grpc/grpc-js';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
+import type { MemberEntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
 import { EntitlementStore } from '../../shared/entitlements/entitlement-store.js';
+import { createMeshStateTable } from '../../shared/resilience/shared-breaker/mesh-state-table.js';
+import { MeshStateStore } from '../../shared/resilience/shared-breaker/mesh-state-store.js';
 import {
   command,
   ENTITLEMENTS_TABLE,
@@ -34,6 +36,8 @@ import {
 import { drainQueue, SimulatedSqs } from './simulated-sqs.js';
 
 const FAMILY_1 = ['user-1', 'user-2', 'user-3'];
+/** The table the fleet's shared breakers live in (only the test that names it shares them). */
+const MESH_STATE = 'mesh-state';
 
 let env: FunctionEnvironment;
 let base: NodeJS.ProcessEnv;
@@ -43,6 +47,7 @@ const logs = auditedLogs();
 
 beforeAll(async () => {
   env = await startFunctionEnvironment();
+  await createMeshStateTable(env.dynamo.client, MESH_STATE);
   base = { ...process.env };
   store = new EntitlementStore({ tableName: ENTITLEMENTS_TABLE });
 });
@@ -56,13 +61,13 @@ afterAll(async () => {
 });
 
 /** Queues one entitlement command per entry (a fresh event id each). */
-function enqueue(queue: SimulatedSqs, ...commands: EntitlementCommand[]): EntitlementCommand[] {
+function enqueue(queue: SimulatedSqs, ...commands: MemberEntitlementCommand[]): MemberEntitlementCommand[] {
   for (const c of commands) queue.send(JSON.stringify(c));
   return commands;
 }
 
 /** One command per name, purchased by `purchaserId` (user-1: family-1, 3 members). */
-function familyCommands(prefix: string, count: number, purchaserId = 'user-1'): EntitlementCommand[] {
+function familyCommands(prefix: string, count: number, purchaserId = 'user-1'): MemberEntitlementCommand[] {
   return Array.from({ length: count }, (_, i) => command({ purchaserId, entitlement: `${prefix}-${i}` }));
 }
 
@@ -79,7 +84,7 @@ async function stateOf(members: readonly string[], name: string): Promise<([stri
 }
 
 /** Every event granted to all `members` (family-1 by default), each (event, member) applied exactly once. */
-async function expectGrantedOnce(events: readonly EntitlementCommand[], members: readonly string[] = FAMILY_1): Promise<void> {
+async function expectGrantedOnce(events: readonly MemberEntitlementCommand[], members: readonly string[] = FAMILY_1): Promise<void> {
   for (const event of events) {
     expect(await stateOf(members, event.entitlement)).toEqual(members.map(() => ['granted', event.eventId]));
     expect(outcomesLogged(logs.logs(), event.eventId).applied.sort()).toEqual([...members].sort());
@@ -292,6 +297,29 @@ describe('fault matrix: the contact-service misbehaves', () => {
 
     expect(queue.stats).toMatchObject({ received: 2, redelivered: 1, deleted: 1, movedToDlq: 0 });
     await expectGrantedOnce([event!]);
+  });
+
+  it('fleet outage: a container that opens the shared breaker opens it for a fresh container, which fails fast without a call', async () => {
+    const fleet = { MESH_STATE_TABLE: MESH_STATE, CIRCUIT_BREAKER_SHARED_READ_SECONDS: '5' };
+    const first = await coldStart('grant', base, fleet);
+    const second = await coldStart('grant', base, fleet);
+    const queue = new SimulatedSqs({ visibilityTimeoutMs: 60_000 });
+    enqueue(queue, ...familyCommands('fleet', 4));
+    // Answering UNAVAILABLE rather than stopped, so that every call that reaches it is counted.
+    env.mesh.contact.setFault({ kind: 'status', code: status.UNAVAILABLE });
+
+    const opening = queue.receive(2);
+    queue.settle(opening, (await first(sqsEvent(...opening), context())).batchItemFailures);
+    const before = env.mesh.contact.callCount;
+    expect(before).toBeGreaterThanOrEqual(5);
+    const rest = queue.receive(2);
+    const response = await second(sqsEvent(...rest), context());
+
+    expect(response.batchItemFailures).toHaveLength(2);
+    expect(env.mesh.contact.callCount).toBe(before);
+    expect(rest.flatMap((r) => loggedErrorCodes(logs.logs(), r.messageId))).toEqual(['MESH_BREAKER_OPEN', 'MESH_BREAKER_OPEN']);
+    const opened = await new MeshStateStore({ tableName: MESH_STATE, client: env.dynamo.client }).read('contact-service', true);
+    expect(opened).toMatchObject({ state: 'open', version: 1 });
   });
 });
 

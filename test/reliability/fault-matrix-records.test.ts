@@ -98,7 +98,7 @@ describe('fault matrix: what arrives is wrong', () => {
     }
     expect(errors.map((l) => l['messageId'])).not.toContain(goodId);
     const invalid = errors.find((l) => l['messageId'] === poisoned.GRANT_RECORD_INVALID)!['error'] as { message: string };
-    expect(invalid.message).toMatch(/^record sim-\d+ is not an entitlement command: action .*; eventType .*; purchaserId .*; entitlement /);
+    expect(invalid.message).toMatch(/^record sim-\d+ is not an entitlement command: action .*; eventType .*; eventCreated .*; purchaserId /);
     expect(await stateOf(FAMILY_1, 'beside-poison')).toEqual(FAMILY_1.map(() => ['granted', good.eventId]));
   });
 

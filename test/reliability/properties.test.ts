@@ -16,7 +16,7 @@ import { IdentityError, SpiffeIdError, type SpiffeIdErrorCode } from '../../shar
 import { svidFromSpireSecret } from '../../shared/identity/spire-secret.js';
 import { parseSpiffeId } from '../../shared/spiffe/spiffe-id.js';
 import { parseTrustDomain } from '../../shared/spiffe/trust-domain.js';
-import { apiGatewayV1Event, apiGatewayV2Event, signStripePayload, TEST_SIGNING_SECRET } from '../fixtures/stripe.js';
+import { apiGatewayV1Event, apiGatewayV2Event, signStripePayload, stripeEvent, TEST_SIGNING_SECRET } from '../fixtures/stripe.js';
 import { DevCa, spireSecretJson, type MintedSvid } from '../local/dev-ca.js';
 import { auditTheWholeFile, auditedLogs, coldStart, context, type WebhookHandler } from './harness.js';
 
@@ -220,22 +220,35 @@ interface WebhookRequestSpec {
   extraHeaders: Record<string, string>;
 }
 
-/** Events shaped as Stripe sends them, with any of the handled types (or one that is ignored). */
-const wellFormedEventArb = fc.record({
-  id: fc.stringMatching(/^evt_[A-Za-z0-9]{1,16}$/),
-  object: fc.constant('event'),
-  type: fc.constantFrom('checkout.session.completed', 'invoice.paid', 'customer.subscription.deleted', 'customer.created'),
-  created: fc.integer({ min: 0, max: 2 ** 31 }),
-  data: fc.record({
-    object: fc.record({
-      customer_details: fc.record({ name: fc.string({ unit: 'grapheme', maxLength: 12 }) }),
-      metadata: fc.record(
-        { user_id: fc.oneof(fc.constantFrom('user-1', 'user-solo'), fc.string({ maxLength: 10 })), entitlement: fc.string({ maxLength: 10 }) },
-        { requiredKeys: ['user_id'] },
-      ),
-    }),
-  }),
-});
+/**
+ * Events shaped as Stripe sends them (`stripeEvent`: the handled type's object in the newest or
+ * the 2023-10-16 shape), with any of the handled types or one that is ignored, and metadata of any
+ * text.
+ */
+const wellFormedEventArb = fc
+  .record({
+    id: fc.stringMatching(/^evt_[A-Za-z0-9]{1,16}$/),
+    type: fc.constantFrom(
+      'checkout.session.completed',
+      'invoice.paid',
+      'customer.subscription.updated',
+      'customer.subscription.deleted',
+      'charge.refunded',
+      'charge.dispute.created',
+      'entitlements.active_entitlement_summary.updated',
+      'customer.created',
+    ),
+    created: fc.integer({ min: 0, max: 2 ** 31 }),
+    shape: fc.constantFrom('latest' as const, '2023-10-16' as const),
+    userId: fc.oneof(fc.constantFrom('user-1', 'user-solo', null), fc.string({ maxLength: 10 })),
+    entitlement: fc.option(fc.string({ maxLength: 10 }), { nil: undefined }),
+    name: fc.string({ unit: 'grapheme', maxLength: 12 }),
+  })
+  .map(({ name, ...options }) => {
+    const event = stripeEvent(options);
+    (event.data as { object: Record<string, unknown> }).object['description'] = name;
+    return event;
+  });
 
 /** Anything with some of an event's keys, each of any type. */
 const anyShapeEventArb = fc.record(

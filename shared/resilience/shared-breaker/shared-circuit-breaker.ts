@@ -347,6 +347,8 @@ export class SharedCircuitBreaker implements ServiceBreaker {
     const now = this.clock.now();
     if (record.state === 'open') {
       if (state.name === 'half-open' && state.lease === record.version && record.leaseOwner === this.shared.owner) return; // our probe
+      // Another container is probing: no election write of ours can win before its lease ends.
+      if (record.leaseUntil !== undefined && record.leaseUntil > now) this.#electionBlockedUntil = Math.max(this.#electionBlockedUntil, record.leaseUntil);
       if (state.name === 'open' && state.fleetVersion === record.version) return;
       this.#transition({ name: 'open', openedAt: record.openedAt ?? now, fleetVersion: record.version });
       return;

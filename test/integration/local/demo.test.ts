@@ -10,7 +10,8 @@ describe('npm start', () => {
     expect(run.code, run.stderr).toBe(0);
     const story = run.stdout;
     expect(story).toMatch(/Ada Lovelace \(user-1\) paid: Stripe checkout\.session\.completed evt_\w+/);
-    expect(story).toMatch(/Their family is family-1; "premium_features" was granted to all 3 members/);
+    expect(story).toMatch(/then the subscription renewed: invoice\.paid evt_\w+, which names the user only through the subscription/);
+    expect(story).toMatch(/Their family is family-1; "premium_features" is granted to all 3 members, the renewal the last event applied/);
     for (const member of ['user-1 (purchaser): granted', 'user-2: granted', 'user-3: granted']) expect(story).toContain(member);
     expect(story).toMatch(/Charles Babbage \(user-2, .*\), family family-1: premium_features granted/);
     expect(story).toMatch(/Mary Somerville \(user-3, .*\), family family-1: premium_features granted/);

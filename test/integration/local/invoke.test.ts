@@ -59,6 +59,21 @@ describe('npm run invoke, with every dependency started on demand', () => {
     expect(run.stderr).toMatch(/pki: reusing the dev SVIDs/);
   }, CHILD_TIMEOUT);
 
+  it('applies a Stripe refund that names only the customer, through the link the checkout recorded, end to end', async () => {
+    // The sample refund, made newer than the checkout the first test applied.
+    const refund = JSON.parse(await readFile(join(PROJECT_ROOT, 'test/fixtures/events/stripe/latest/charge.refunded.json'), 'utf8'));
+    const file = join(localDir, 'refund.json');
+    await writeFile(file, JSON.stringify({ ...refund, id: 'evt_PfInvokeRefund', created: nowSeconds() + 5 }, null, 2));
+
+    const run = await invoke(['payment-webhook', '--event', file, '--follow']);
+    const after = await invoke(['get-user-info', '--event', '{"userId":"user-3"}']);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(documentOf(run)).toMatchObject({ webhook: { statusCode: 200 }, grants: { batchItemFailures: [] } });
+    expect(run.stderr).toMatch(/"purchaserVia":"cus_PfUser0001"/);
+    expect(documentOf(after)).toMatchObject({ entitlements: [{ name: 'premium_features', status: 'revoked', grantedAt: null }] });
+  }, 2 * CHILD_TIMEOUT);
+
   it('delivers a stored sample whose signature went stale, signing it again', async () => {
     // Prepare: the checked-in sample, as it will be an hour after anyone last ran sign-event.
     const sample = JSON.parse(await readFile(join(PROJECT_ROOT, 'test/fixtures/events/payment-webhook.checkout-completed.json'), 'utf8'));

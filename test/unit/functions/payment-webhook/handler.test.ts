@@ -14,6 +14,7 @@ import {
   ROTATED_SIGNING_SECRET,
   signedWebhookEvent,
   signStripePayload,
+  stripeEvent,
   stripeEventBody,
   stripeV1SignatureHex,
   TEST_SIGNING_SECRET,
@@ -139,6 +140,7 @@ describe('payment-webhook handler', () => {
         eventType: type,
         eventCreated: created,
         purchaserId: 'user-1',
+        stripeRefs: ['sub_Pfuser1', 'cus_Pfuser1'],
         entitlement: 'family_plan',
       });
       expect(EntitlementCommand.parse(message)).toEqual(message);
@@ -307,16 +309,27 @@ describe('payment-webhook handler', () => {
       expect(response.statusCode).toBe(401);
     });
 
-    it('a missing user_id, naming data.object.metadata.user_id', async () => {
+    it('a handled type whose object is not that type\'s, naming the field', async () => {
       const handler = await coldStart(localSecret);
+      const event = stripeEvent({ type: 'customer.subscription.updated' });
+      delete (event.data as { object: Record<string, unknown> }).object.status;
 
-      const response = await invoke(handler, signedWebhookEvent('v1', stripeEventBody({ userId: null })));
+      const response = await invoke(handler, signedWebhookEvent('v1', JSON.stringify(event)));
 
       expect(response.statusCode).toBe(400);
       expect(response.json).toEqual({
-        error: { code: 'WEBHOOK_EVENT_INVALID', message: 'stripe event field data.object.metadata.user_id is required' },
+        error: { code: 'WEBHOOK_EVENT_INVALID', message: 'stripe event field data.object.status is required' },
       });
       expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    });
+
+    it('but not a handled event that names no user: it is queued, to be resolved at grant time', async () => {
+      const handler = await coldStart(localSecret);
+
+      const response = await invoke(handler, signedWebhookEvent('v1', stripeEventBody({ type: 'invoice.paid', userId: null })));
+
+      expect(response.statusCode).toBe(200);
+      expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
     });
   });
 
@@ -428,7 +441,9 @@ describe('payment-webhook handler', () => {
       await invoke(handler, signedWebhookEvent('v2', body, { secret: 'whsec_attacker' }));
       await invoke(handler, signedWebhookEvent('v1', body, { t: nowSeconds() - 3600 }));
       await invoke(handler, apiGatewayV2Event({ body, headers: { 'Stripe-Signature': `t=x,v1=${'ab'.repeat(32)}` } }));
-      await invoke(handler, signedWebhookEvent('v2', stripeEventBody({ userId: null })));
+      const invalid = stripeEvent({ type: 'charge.refunded' });
+      delete (invalid.data as { object: Record<string, unknown> }).object.refunded;
+      await invoke(handler, signedWebhookEvent('v2', JSON.stringify(invalid)));
 
       expect(logLines().map((line) => [line.level, line.message, line.code])).toEqual([
         ['INFO', 'payment event queued', undefined],

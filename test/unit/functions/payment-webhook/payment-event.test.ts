@@ -20,10 +20,10 @@ function failure(action: () => unknown): { code: string; message: string } {
 
 describe('entitlementCommandFor', () => {
   it.each([
-    ['checkout.session.completed', 'grant'],
-    ['invoice.paid', 'grant'],
-    ['customer.subscription.deleted', 'revoke'],
-  ] as const)('maps %s to %s', (type, action) => {
+    ['checkout.session.completed', 'grant', ['sub_Pfuser1', 'cus_Pfuser1']],
+    ['invoice.paid', 'grant', ['sub_Pfuser1', 'cus_Pfuser1']],
+    ['customer.subscription.deleted', 'revoke', ['sub_Pfuser1', 'cus_Pfuser1']],
+  ] as const)('maps %s to %s, naming the purchaser and its Stripe objects', (type, action, stripeRefs) => {
     const command = commandFor(stripeEventBody({ id: 'evt_1', type, created: 1_767_225_600, userId: 'user-1' }));
 
     expect(command).toEqual({
@@ -32,6 +32,7 @@ describe('entitlementCommandFor', () => {
       eventType: type,
       eventCreated: 1_767_225_600,
       purchaserId: 'user-1',
+      stripeRefs,
       entitlement: 'premium_features',
     });
     expect(EntitlementCommand.parse(command)).toEqual(command);
@@ -49,29 +50,38 @@ describe('entitlementCommandFor', () => {
     expect(commandFor(stripeEventBody({ type: 'constructor', userId: null }))).toBeUndefined();
   });
 
-  it.each([
-    ['user_id is missing', { userId: null }, 'stripe event field data.object.metadata.user_id is required'],
-    ['user_id is empty', { userId: '' }, 'stripe event field data.object.metadata.user_id must be a non-empty string'],
-    ['entitlement is empty', { entitlement: '' }, 'stripe event field data.object.metadata.entitlement must be a non-empty string'],
-  ])('refuses a handled event whose %s', (_, options, message) => {
-    expect(failure(() => commandFor(stripeEventBody(options)))).toEqual({ code: 'WEBHOOK_EVENT_INVALID', message });
+  it('queues a handled event that names no user, to be resolved through its Stripe objects', () => {
+    const command = commandFor(stripeEventBody({ type: 'invoice.paid', userId: null }));
+
+    expect(command).toMatchObject({ action: 'grant', stripeRefs: ['sub_Pfnobody', 'cus_Pfnobody'] });
+    expect(command).not.toHaveProperty('purchaserId');
   });
 
-  it('names user_id when the whole metadata is missing', () => {
-    const event = stripeEvent();
-    delete (event.data as { object: Record<string, unknown> }).object.metadata;
-
-    expect(failure(() => commandFor(JSON.stringify(event))).message).toBe(
-      'stripe event field data.object.metadata.user_id is required',
-    );
+  it('reads an empty user_id as no user', () => {
+    expect(commandFor(stripeEventBody({ userId: '' }))).not.toHaveProperty('purchaserId');
   });
 
-  it('names user_id when a user_id is not a string', () => {
+  it('names the field when the object is not the type\'s object', () => {
+    const event = stripeEvent({ type: 'customer.subscription.updated' });
+    delete (event.data as { object: Record<string, unknown> }).object.status;
+
+    expect(failure(() => commandFor(JSON.stringify(event)))).toEqual({
+      code: 'WEBHOOK_EVENT_INVALID',
+      message: 'stripe event field data.object.status is required',
+    });
+  });
+
+  it('names data.object when the event has none', () => {
+    const event = stripeEvent({ type: 'invoice.paid' });
+    delete (event as { data?: unknown }).data;
+
+    expect(failure(() => commandFor(JSON.stringify(event))).message).toBe('stripe event field data.object is required');
+  });
+
+  it('names a metadata value that is not a string', () => {
     const event = stripeEvent({ object: { metadata: { user_id: 42 } } });
 
-    expect(failure(() => commandFor(JSON.stringify(event))).message).toBe(
-      'stripe event field data.object.metadata.user_id must be a non-empty string',
-    );
+    expect(failure(() => commandFor(JSON.stringify(event))).message).toBe('stripe event field data.object.metadata.user_id must be a string');
   });
 });
 
@@ -96,5 +106,14 @@ describe('parseStripeEvent', () => {
     ['an empty body', Buffer.alloc(0), 'payload must be json'],
   ])('refuses %s as WEBHOOK_PAYLOAD_MALFORMED', (_, body, message) => {
     expect(failure(() => parseStripeEvent(body))).toEqual({ code: 'WEBHOOK_PAYLOAD_MALFORMED', message });
+  });
+});
+
+describe('entitlementCommandFor, for what a signed event carries but the table cannot take', () => {
+  it('refuses an entitlement name the table reserves with WEBHOOK_EVENT_INVALID, so Stripe is told 400 rather than retrying', () => {
+    expect(failure(() => commandFor(stripeEventBody({ id: 'evt_reserved', entitlement: '#link' })))).toEqual({
+      code: 'WEBHOOK_EVENT_INVALID',
+      message: 'stripe event evt_reserved: its entitlement must not start with #',
+    });
   });
 });

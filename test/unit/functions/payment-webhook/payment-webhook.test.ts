@@ -50,6 +50,7 @@ describe('handlePaymentWebhook', () => {
         eventType: 'checkout.session.completed',
         eventCreated: T,
         purchaserId: 'user-1',
+        stripeRefs: ['sub_Pfuser1', 'cus_Pfuser1'],
         entitlement: 'premium_features',
       },
     ]);
@@ -57,7 +58,14 @@ describe('handlePaymentWebhook', () => {
       {
         level: 'info',
         message: 'payment event queued',
-        attributes: { eventId: 'evt_a', eventType: 'checkout.session.completed', action: 'grant' },
+        attributes: {
+          eventId: 'evt_a',
+          eventType: 'checkout.session.completed',
+          apiVersion: '2026-10-28.endive',
+          action: 'grant',
+          purchaserNamed: true,
+          stripeRefs: ['sub_Pfuser1', 'cus_Pfuser1'],
+        },
       },
     ]);
   });

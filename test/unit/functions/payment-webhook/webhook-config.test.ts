@@ -1,3 +1,4 @@
+import { STRIPE_EVENT_SETTINGS_DEFAULTS } from '../../../../functions/payment-webhook/stripe/stripe-event-settings.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../shared/errors.js';
 import { paymentWebhookConfigFromEnv } from '../../../../functions/payment-webhook/webhook-config.js';
@@ -20,13 +21,14 @@ describe('paymentWebhookConfigFromEnv', () => {
       queueUrl: QUEUE_URL,
       signingSecret: { secretId: 'payments/webhook' },
       toleranceSeconds: 300,
+      stripe: STRIPE_EVENT_SETTINGS_DEFAULTS,
     });
   });
 
   it('reads a literal secret for local use, and a tolerance', () => {
     expect(
       paymentWebhookConfigFromEnv({ QUEUE_URL, WEBHOOK_SIGNING_SECRET: TEST_SIGNING_SECRET, WEBHOOK_TOLERANCE_SECONDS: '60' }),
-    ).toEqual({ queueUrl: QUEUE_URL, signingSecret: { secrets: [TEST_SIGNING_SECRET] }, toleranceSeconds: 60 });
+    ).toEqual({ queueUrl: QUEUE_URL, signingSecret: { secrets: [TEST_SIGNING_SECRET] }, toleranceSeconds: 60, stripe: STRIPE_EVENT_SETTINGS_DEFAULTS });
   });
 
   it('names both keys when neither secret setting is present (an empty value counts as unset)', () => {
