@@ -117,8 +117,8 @@ options:
   --no-resign            payment-webhook: send the event exactly as given
                          (default: a bare Stripe event is wrapped in a signed API Gateway v2
                          event; a Stripe-Signature older than WEBHOOK_TOLERANCE_SECONDS (300) is
-                         computed again, so stored samples keep working; signing uses
-                         WEBHOOK_SIGNING_SECRET)
+                         computed again, with a WARNING on stderr, so stored samples keep
+                         working; signing uses WEBHOOK_SIGNING_SECRET)
   --timeout <seconds>    the Lambda timeout (default 30): getRemainingTimeInMillis counts down
                          from it, and a handler still running then fails with Task.TimedOut
   --reset                wipe the local state (dev PKI, dynalite data, queue) first
@@ -158,6 +158,8 @@ environment honoured:
   AWS SDK     AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, AWS_ACCESS_KEY_ID,
               AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, ... (when nothing points at
               AWS, AWS_REGION=us-east-1 and dummy credentials are added for the local endpoints)
+  logs        PAYMENT_FUNCTIONS_LOG_FORMAT: pretty (the default on a terminal: level, function,
+              message, key fields) or json (the default when stderr is piped: the raw lines)
   Powertools  POWERTOOLS_LOG_LEVEL, POWERTOOLS_SERVICE_NAME (default: the function's name;
               payment-functions with --follow, as both handlers share one logger in-process),
               POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_METRICS_DISABLED, ...

@@ -19,6 +19,9 @@ const STATE_DIRECTORIES = ['pki', 'dynamodb', 'sqs'];
 type WriteStdout = (text: string) => Promise<void>;
 
 const log = (line: string) => process.stderr.write(`[invoke] ${line}\n`);
+/** A line that must not be missed among the progress lines: its own block, bold yellow on a terminal. */
+const warn = (line: string) =>
+  process.stderr.write(process.stderr.isTTY ? `\n\u001b[1;33m[invoke] WARNING: ${line}\u001b[0m\n\n` : `[invoke] WARNING: ${line}\n`);
 
 function needsOf(options: InvokeOptions): DependencyNeeds {
   const mesh = options.functionName !== 'payment-webhook' || options.follow;
@@ -50,6 +53,7 @@ function webhookEvent(given: unknown, options: InvokeOptions): unknown {
     }
     const prepared = prepareWebhookEvent(given, { secret, resign: options.resign, ...(tolerance ? { toleranceSeconds: tolerance } : {}) });
     if (prepared.note) log(prepared.note);
+    if (prepared.warning) warn(prepared.warning);
     return prepared.event;
   } catch (error) {
     throw new UsageError((error as Error).message);

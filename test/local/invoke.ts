@@ -11,13 +11,31 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { INVOKE_USAGE, parseInvokeArgs, SHORT_USAGE, UsageError, type InvokeOptions } from './invoke-options.js';
+import { logFormatFor, prettyLineWriter } from './log-rendering.js';
 
 const writeStdout = routeStdoutToStderr();
 
-/** Sends everything written to stdout to stderr; returns a writer for the real stdout. */
+/**
+ * Sends everything written to stdout to stderr, the handlers' JSON log lines rendered for people
+ * when stderr is a terminal (`log-rendering.ts`); returns a writer for the real stdout.
+ */
 function routeStdoutToStderr(): (text: string) => Promise<void> {
   const realWrite = process.stdout.write.bind(process.stdout);
-  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  const toStderr = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  if (logFormatFor(process.stderr) === 'pretty') {
+    // Powertools writes INFO and below to stdout, WARN and above to stderr: both are rendered.
+    const render = prettyLineWriter((text) => toStderr(text), { colour: process.stderr.isTTY === true });
+    const rendered = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      render(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      done?.();
+      return true;
+    }) as typeof process.stdout.write;
+    process.stdout.write = rendered;
+    process.stderr.write = rendered;
+  } else {
+    process.stdout.write = toStderr;
+  }
   return (text) => new Promise((done) => realWrite(text, () => done()));
 }
 

@@ -85,6 +85,28 @@ describe('startLocalDependencies', () => {
     expect(deps.contactService).toBeUndefined();
   });
 
+  it('keeps the local table and dummy credentials when the namespace is only a DNS domain (scheme dns)', async () => {
+    // Prepare: the reproduction, a local DNS server resolving the mesh under jia.local.
+    const env: NodeJS.ProcessEnv = { SERVICE_MESH_DISCOVERY_SCHEME: 'dns', SERVICE_MESH_DISCOVERY_NAMESPACE: 'jia.local' };
+
+    // Act
+    const deps = await start(env, { mesh: true, table: true });
+
+    // Assess: nothing here reaches AWS, so the SDK gets a region and credentials for dynalite.
+    expect(deps.added).toMatchObject({ AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    expect(env.AWS_ENDPOINT_URL_DYNAMODB).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(env.SERVICE_MESH_DISCOVERY_SCHEME).toBe('dns');
+  });
+
+  it('treats a namespace under the default discovery scheme as Cloud Map in AWS: no dummy credentials', async () => {
+    const env: NodeJS.ProcessEnv = { SERVICE_MESH_DISCOVERY_NAMESPACE: 'mesh.jia.app', EXTERNAL_SERVICES_CONTACT_SERVICE_ADDRESS: '10.0.0.7:8443' };
+
+    const deps = await start(env, { mesh: true });
+
+    expect(deps.added).not.toHaveProperty('AWS_ACCESS_KEY_ID');
+    expect(deps.added).not.toHaveProperty('AWS_REGION');
+  });
+
   it('refuses an sqs endpoint without a queue url, saying what to set', async () => {
     const starting = start({ AWS_ENDPOINT_URL_SQS: 'http://localhost:9324' }, { queue: true });
 

@@ -11,6 +11,7 @@
 import { join } from 'node:path';
 import type { ContactServiceHandle } from './contact-service.js';
 import { CONTACT_SERVICE_SPIFFE_ID, FUNCTIONS_SPIFFE_ID } from './local-identities.js';
+import type { LocalSqs } from './local-sqs.js';
 import type { QueueBatches } from './queue-batches.js';
 import { LOCAL_SIGNING_SECRET } from './webhook-delivery.js';
 
@@ -47,6 +48,8 @@ export interface LocalDependencies {
   /** Where grant-entitlements' batches come from, when the queue is needed. */
   readonly batches?: QueueBatches;
   readonly contactService?: ContactServiceHandle;
+  /** The local SQS emulator, when it was started (no `QUEUE_URL` given). */
+  readonly sqs?: LocalSqs;
   close(): Promise<void>;
 }
 
@@ -86,6 +89,7 @@ export async function startLocalDependencies(options: LocalDependenciesOptions):
     added[name] = value;
   };
   const closers: (() => Promise<void>)[] = [];
+  let localSqs: LocalSqs | undefined;
   const close = async () => {
     for (const closeOne of closers.splice(0).reverse()) await closeOne();
   };
@@ -96,7 +100,11 @@ export async function startLocalDependencies(options: LocalDependenciesOptions):
   const queueEndpoint = env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined;
   const realTable = needs.table && !tableEndpoint && given('ENTITLEMENTS_TABLE') && given('AWS_REGION') && hasCredentials;
   const realQueue = needs.queue && given('QUEUE_URL') && !queueEndpoint && !isLoopbackUrl(env.QUEUE_URL!);
-  const touchesAws = hasCredentials || realTable || realQueue || ['SVID_SECRET_ID', 'WEBHOOK_SIGNING_SECRET_ID', 'SERVICE_MESH_DISCOVERY_NAMESPACE'].some(given);
+  // A namespace reaches Cloud Map only when discovery starts there (cloudmap, the default, and xds,
+  // which falls back to it); with dns or static it is the DNS domain of a resolver the user runs.
+  const scheme = env.SERVICE_MESH_DISCOVERY_SCHEME?.trim().toLowerCase();
+  const cloudMapNamespace = given('SERVICE_MESH_DISCOVERY_NAMESPACE') && scheme !== 'dns' && scheme !== 'static';
+  const touchesAws = hasCredentials || realTable || realQueue || cloudMapNamespace || ['SVID_SECRET_ID', 'WEBHOOK_SIGNING_SECRET_ID'].some(given);
   if (!touchesAws) {
     // Nothing here reaches AWS: the SDK still wants a region and credentials to sign with.
     setDefault('AWS_REGION', LOCAL_REGION);
@@ -109,7 +117,7 @@ export async function startLocalDependencies(options: LocalDependenciesOptions):
     const batches = needs.queue ? await startQueue() : undefined;
     const contactService = needs.mesh ? await startMesh() : undefined;
     if (needs.table) await startTable();
-    return { added, ...(batches ? { batches } : {}), ...(contactService ? { contactService } : {}), close };
+    return { added, ...(batches ? { batches } : {}), ...(contactService ? { contactService } : {}), ...(localSqs ? { sqs: localSqs } : {}), close };
   } catch (error) {
     await close();
     throw error;
@@ -128,6 +136,7 @@ export async function startLocalDependencies(options: LocalDependenciesOptions):
     }
     const { startLocalSqs } = await import('./local-sqs.js');
     const sqs = await startLocalSqs({ dir: join(localDir, 'sqs'), region: env.AWS_REGION ?? LOCAL_REGION });
+    localSqs = sqs;
     closers.push(() => sqs.close());
     const dlq = sqs.createQueue(`${LOCAL_QUEUE_NAME}-dlq`);
     const redrive = JSON.stringify({ deadLetterTargetArn: sqs.queueArn(`${LOCAL_QUEUE_NAME}-dlq`), maxReceiveCount: 5 });

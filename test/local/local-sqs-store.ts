@@ -226,6 +226,30 @@ export class LocalSqsStore {
     };
   }
 
+  /** Sets (merges) attributes of an existing queue, as SetQueueAttributes does. @throws `QueueDoesNotExist`. */
+  setAttributes(name: string, attributes: Record<string, string>): void {
+    this.#mutate((state) => {
+      const queue = queueIn(state, name);
+      queue.attributes = { ...queue.attributes, ...attributes };
+    });
+  }
+
+  /**
+   * Moves every message of `from` to the end of `to`, visible at once with its receive count
+   * reset, as a dead-letter queue redrive (StartMessageMoveTask) does; returns how many moved.
+   */
+  moveMessages(from: string, to: string, now = Date.now()): number {
+    return this.#mutate((state) => {
+      const source = queueIn(state, from);
+      const target = queueIn(state, to);
+      const moved = source.messages.splice(0);
+      for (const message of moved) {
+        target.messages.push(withoutUndefined({ ...message, receiveCount: 0, firstReceiveTimestamp: undefined, receiptHandle: undefined, visibleAt: now }));
+      }
+      return moved.length;
+    });
+  }
+
   purge(name: string): void {
     this.#mutate((state) => {
       queueIn(state, name).messages = [];

@@ -8,6 +8,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
+  SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -169,6 +170,36 @@ describe('the local SQS, driven by the real AWS SDK client', () => {
 
     expect(counts).toEqual([1, 1, 0]);
     expect(sqs.store.queue('jobs-dlq').messages.map((m) => m.body)).toEqual(['poison']);
+  });
+
+  it('changes a queue\'s redrive policy with SetQueueAttributes', async () => {
+    sqs.createQueue('jobs-dlq');
+    const jobs = sqs.createQueue('jobs');
+
+    await client.send(new SetQueueAttributesCommand({ QueueUrl: jobs, Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: sqs.queueArn('jobs-dlq'), maxReceiveCount: 1 }) } }));
+    await client.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'poison' }));
+    await client.send(new ReceiveMessageCommand({ QueueUrl: jobs, VisibilityTimeout: 0 }));
+    await client.send(new ReceiveMessageCommand({ QueueUrl: jobs, VisibilityTimeout: 0 }));
+
+    expect(sqs.store.queue('jobs-dlq').messages.map((m) => m.body)).toEqual(['poison']);
+  });
+
+  it('redrives dead letters back to their queue, visible at once with a fresh receive count', async () => {
+    // Prepare: a message dead-lettered after one receive.
+    sqs.createQueue('jobs-dlq');
+    const jobs = sqs.createQueue('jobs', { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: sqs.queueArn('jobs-dlq'), maxReceiveCount: 1 }) });
+    const sent = await client.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'fixed now' }));
+    await client.send(new ReceiveMessageCommand({ QueueUrl: jobs, VisibilityTimeout: 0 }));
+    await client.send(new ReceiveMessageCommand({ QueueUrl: jobs, VisibilityTimeout: 0 }));
+
+    // Act
+    const moved = sqs.store.moveMessages('jobs-dlq', 'jobs');
+    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: jobs, MessageSystemAttributeNames: ['All'] }));
+
+    // Assess
+    expect(moved).toBe(1);
+    expect(sqs.store.queue('jobs-dlq').messages).toEqual([]);
+    expect(Messages.map((m) => [m.MessageId, m.Body, m.Attributes?.ApproximateReceiveCount])).toEqual([[sent.MessageId, 'fixed now', '1']]);
   });
 
   it('deduplicates a FIFO queue\'s messages by deduplication id', async () => {

@@ -4,9 +4,17 @@
  * real SDK client in payment-webhook works against it with `AWS_ENDPOINT_URL_SQS` and `QUEUE_URL`,
  * and state survives between CLI runs.
  *
- * Operations: CreateQueue, GetQueueUrl, GetQueueAttributes, SendMessage, SendMessageBatch,
- * ReceiveMessage (with long polling), DeleteMessage, DeleteMessageBatch, ChangeMessageVisibility,
- * PurgeQueue.
+ * Operations: CreateQueue, GetQueueUrl, GetQueueAttributes, SetQueueAttributes, SendMessage,
+ * SendMessageBatch, ReceiveMessage (with long polling), DeleteMessage, DeleteMessageBatch,
+ * ChangeMessageVisibility, PurgeQueue.
+ *
+ * Hand-written because no maintained emulator on npm met the needs here (checked December 2026):
+ * fauxqs 2.4.1 persists state only through `startFauxqs`, which listens on 0.0.0.0 whatever host
+ * it is given (this project's servers listen on loopback only), answers ChangeMessageVisibility
+ * with `VisibilityTimeout: 0` on a persisted queue with a 500 (`ERR_SQLITE_ERROR: NOT NULL
+ * constraint failed: sqs_messages.approximate_receive_count`), and its `createQueue` replaces a
+ * persisted queue, dropping its messages; local-aws-sqs 2.0.2 keeps state in memory only, so a
+ * message queued by one `npm run invoke` would be gone for the next.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

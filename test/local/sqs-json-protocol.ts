@@ -104,6 +104,10 @@ export function sqsOperations(store: LocalSqsStore, naming: QueueNaming): Record
       store.changeVisibility(queueName(input), required(input, 'ReceiptHandle'), Number(input.VisibilityTimeout ?? 0));
       return {};
     },
+    SetQueueAttributes: (input) => {
+      store.setAttributes(queueName(input), (input.Attributes as Record<string, string> | undefined) ?? {});
+      return {};
+    },
     PurgeQueue: (input) => {
       store.purge(queueName(input));
       return {};

@@ -4,7 +4,8 @@
  *
  * Signatures carry their time (`t=`) and payment-webhook refuses one older than its tolerance
  * (300 s by default), so a stored sample cannot stay signed: {@link prepareWebhookEvent} re-signs
- * a stale one at invoke time.
+ * a stale one at invoke time, with a warning the CLI prints loudly (a tester checking that stale
+ * signatures are refused must not mistake the 200 for the function's answer).
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { parseSigningSecrets } from '../../functions/payment-webhook/signing-secrets.js';
@@ -85,8 +86,12 @@ export interface PrepareWebhookOptions {
 
 export const PREPARE_WEBHOOK_DEFAULTS = { resign: 'auto', toleranceSeconds: DEFAULT_TOLERANCE_SECONDS } as const;
 
-/** What {@link prepareWebhookEvent} did, for the CLI to say on stderr. */
-export type WebhookPreparation = { event: unknown; note?: string };
+/**
+ * What {@link prepareWebhookEvent} did, for the CLI to say on stderr: a `note`, or a `warning`
+ * when the event was changed in a way that hides what the function would have answered (a stale
+ * signature made fresh), which the CLI must say loudly.
+ */
+export type WebhookPreparation = { event: unknown; note?: string; warning?: string };
 
 /**
  * Makes `json` deliverable now: a bare Stripe event is wrapped in a signed API Gateway v2 event;
@@ -112,8 +117,11 @@ export function prepareWebhookEvent(json: unknown, opts: Partial<PrepareWebhookO
   const age = signatureAgeSeconds(json, options.now);
   if (options.resign === 'always') return { event: resignEvent(json, secret(), options.now), note: 're-signed the stripe-signature (--resign)' };
   if (age === undefined || Math.abs(age) <= options.toleranceSeconds) return { event: json };
+  const when = age > 0 ? `${age} s old` : `${-age} s in the future`;
   return {
     event: resignEvent(json, secret(), options.now),
-    note: `re-signed the stripe-signature: it was ${age} s old, beyond the ${options.toleranceSeconds} s tolerance (--no-resign keeps it)`,
+    warning:
+      `the event's Stripe-Signature is ${when}, beyond the ${options.toleranceSeconds} s tolerance: payment-webhook refuses it ` +
+      `(401, WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE). It was RE-SIGNED NOW, so this delivery is accepted; pass --no-resign to send it as stored and see the refusal`,
   };
 }
