@@ -85,6 +85,11 @@ export interface ContactServiceHandle {
   readonly seenClientIds: readonly string[];
   /** Open client connections. */
   readonly connectionCount: number;
+  /** Contact-service calls being served right now (from reaching a handler until answered or cancelled). */
+  readonly inFlight: number;
+  /** The most {@link inFlight} reached since the start or the last {@link resetMaxInFlight}. */
+  readonly maxInFlight: number;
+  resetMaxInFlight(): void;
   readonly authorizer: SpiffeIdAuthorizer;
   setFault(fault: ContactServiceFault): void;
   /** What `grpc.health.v1.Health/Check` answers for the service and for `''`. */
@@ -139,6 +144,8 @@ export async function startContactService(
   const faults = new FaultInjector(options.extraLatencyMs);
   let serving = true;
   let callCount = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const seenSerials = new Set<string>();
   const seenIds = new Set<string>();
   const sockets = new Set<Socket>();
@@ -146,17 +153,23 @@ export async function startContactService(
   /** Runs one contact-service call through the faults, then answers `answer()`. */
   async function serve<Req, Res>(call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>, answer: () => Res | undefined, what: string) {
     callCount++;
-    const peer = authorizer.peerIdentity(call);
-    seenSerials.add(peer.serialNumber);
-    seenIds.add(peer.spiffeId.toString());
-    const cancelled = new AbortController();
-    call.once('cancelled', () => cancelled.abort());
-    const outcome = await faults.beforeAnswer(cancelled.signal);
-    if (outcome.kind === 'cancelled') return;
-    if (outcome.kind === 'status') return callback(outcome.status);
-    const response = answer();
-    if (response === undefined) callback({ code: status.NOT_FOUND, details: `${what} not found` });
-    else callback(null, response);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      const peer = authorizer.peerIdentity(call);
+      seenSerials.add(peer.serialNumber);
+      seenIds.add(peer.spiffeId.toString());
+      const cancelled = new AbortController();
+      call.once('cancelled', () => cancelled.abort());
+      const outcome = await faults.beforeAnswer(cancelled.signal);
+      if (outcome.kind === 'cancelled') return;
+      if (outcome.kind === 'status') return callback(outcome.status);
+      const response = answer();
+      if (response === undefined) callback({ code: status.NOT_FOUND, details: `${what} not found` });
+      else callback(null, response);
+    } finally {
+      inFlight--;
+    }
   }
 
   const contact: ContactServiceServer = {
@@ -258,6 +271,15 @@ export async function startContactService(
     },
     get connectionCount() {
       return sockets.size;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    resetMaxInFlight() {
+      maxInFlight = inFlight;
     },
     authorizer,
     setFault(fault) {
