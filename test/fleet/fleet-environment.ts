@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEntitlementsTable } from '../../shared/entitlements/entitlements-table.js';
-import { CONTACT_ID, FUNCTIONS_ID } from '../fixtures/mesh-environment.js';
+import { CONTACT_ID, FUNCTIONS_ID, meshVariables } from '../fixtures/mesh-environment.js';
 import { startContactService, type ContactServiceHandle } from '../local/contact-service.js';
 import { DevCa, writeSpiffeHelperFiles } from '../local/dev-ca.js';
 import { LOCAL_DYNAMO_REGION } from '../local/dynalite.js';
@@ -39,14 +39,7 @@ export async function startFleetEnvironment(): Promise<FleetEnvironment> {
   await createEntitlementsTable(dynamo.client, ENTITLEMENTS_TABLE);
 
   const env: Record<string, string> = {
-    SERVICE_MESH_ENABLED: 'true',
-    SERVICE_MESH_SPIFFE_ID: FUNCTIONS_ID,
-    SERVICE_MESH_DISCOVERY_SCHEME: 'static',
-    MTLS_ENABLED: 'true',
-    SVID_DIR: svidDir,
-    EXTERNAL_SERVICES_CONTACT_SERVICE_NAME: 'contact-service',
-    EXTERNAL_SERVICES_CONTACT_SERVICE_ADDRESS: contact.address,
-    EXTERNAL_SERVICES_CONTACT_SERVICE_SPIFFE_ID: CONTACT_ID,
+    ...meshVariables(svidDir, contact.address),
     // The CDK defaults (cdk/config.ts): a 5 s contact-service deadline, the breaker's 5 / 2 / 60 s / 3.
     EXTERNAL_SERVICES_CONTACT_SERVICE_TIMEOUT_SECONDS: '5',
     ENTITLEMENTS_TABLE,
