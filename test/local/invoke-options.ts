@@ -3,6 +3,7 @@
  * [--resign|--no-resign] [--timeout <s>]`, and the usage text that documents it and every
  * environment variable it honours.
  */
+import { forEachArgument, UsageError } from './command-line-arguments.js';
 import type { ResignMode } from './webhook-delivery.js';
 
 export const FUNCTION_NAMES = ['payment-webhook', 'grant-entitlements', 'get-user-info', 'mesh-health'] as const;
@@ -25,10 +26,7 @@ export interface InvokeOptions {
 
 export const INVOKE_DEFAULTS = { follow: false, reset: false, resign: 'auto', timeoutSeconds: 30 } as const satisfies Partial<InvokeOptions>;
 
-/** A command line the CLI cannot run; it exits 2 with the usage. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 export type ParsedCommandLine = { help: true } | { help: false; options: InvokeOptions };
 
@@ -37,14 +35,7 @@ export function parseInvokeArgs(args: readonly string[]): ParsedCommandLine {
   if (args.includes('--help') || args.includes('-h')) return { help: true };
   const options: Partial<InvokeOptions> = {};
   const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => {
-      const next = inline ?? args[++i];
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
+  forEachArgument(args, (flag, value, arg) => {
     switch (flag) {
       case '--event':
         options.event = value();
@@ -78,7 +69,7 @@ export function parseInvokeArgs(args: readonly string[]): ParsedCommandLine {
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
         positional.push(arg);
     }
-  }
+  });
   const [name, ...extra] = positional;
   if (name === undefined) throw new UsageError('which function? name one');
   if (!(FUNCTION_NAMES as readonly string[]).includes(name)) throw new UsageError(`unknown function "${name}"`);

@@ -3,7 +3,7 @@
  * queue, hot reload, the terminal's log level, CDK context overrides, and the usage that
  * documents them.
  */
-import { UsageError } from '../invoke-options.js';
+import { forEachArgument, UsageError } from '../command-line-arguments.js';
 import type { TerminalLevel } from './terminal-report.js';
 
 export interface ServeOptions {
@@ -57,14 +57,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
   const options: ServeOptions = { ...SERVE_DEFAULTS, context: {} };
   if (env.PORT?.trim()) options.port = port('PORT', env.PORT.trim());
   if (env.LAMBDA_PORT?.trim()) options.lambdaPort = port('LAMBDA_PORT', env.LAMBDA_PORT.trim());
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => {
-      const next = inline ?? args[++i];
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
+  forEachArgument(args, (flag, value, arg) => {
     switch (flag) {
       case '--reset':
         options.reset = true;
@@ -95,7 +88,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
       default:
         throw new UsageError(`unknown argument ${arg}`);
     }
-  }
+  });
   return { help: false, options };
 }
 
