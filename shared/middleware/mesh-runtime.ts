@@ -113,7 +113,7 @@ export class MeshRuntime {
     }
     const shared = options.config.sharedBreaker;
     this.meshState = shared === undefined ? undefined : (options.meshStateStore ?? new MeshStateStore({ tableName: shared.table }));
-    this.#breakerOf = this.meshState === undefined ? undefined : sharedBreakerFactory(options, this.meshState);
+    this.#breakerOf = shared === undefined || this.meshState === undefined ? undefined : sharedBreakerFactory(shared, options, this.meshState);
     this.#cleanups.push(instrumentIdentity(this.identity, options.telemetry));
   }
 
@@ -232,10 +232,12 @@ export class MeshRuntime {
   }
 }
 
-/** The factory of fleet-shared breakers when the configuration shares them; undefined otherwise. */
-function sharedBreakerFactory(options: MeshRuntimeOptions, store: MeshStateStore): BreakerFactory | undefined {
-  const shared = options.config.sharedBreaker;
-  if (shared === undefined) return undefined;
+/** The factory of breakers shared by the fleet through `store`, with the configured read interval and ramp. */
+function sharedBreakerFactory(
+  shared: NonNullable<MeshConfig['sharedBreaker']>,
+  options: MeshRuntimeOptions,
+  store: MeshStateStore,
+): BreakerFactory {
   const owner = options.containerId ?? containerOwnerId();
   return (breakerOptions, clock) =>
     new SharedCircuitBreaker(

@@ -48,6 +48,19 @@ function newRuntime(overrides: Record<string, string> = {}): MeshRuntime {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** An SVID source whose first fetch waits for `releaseSvid()`, then loads the mesh's SVID files. */
+function heldSvid(): { identity: IdentitySource; releaseSvid: () => void } {
+  const files = new MeshRuntime({ config: mesh.config(), telemetry: createMeshTelemetry() });
+  runtimes.push(files);
+  let releaseSvid!: () => void;
+  const svidHeld = new Promise<void>((resolve) => (releaseSvid = resolve));
+  const identity = new IdentitySource(async () => {
+    await svidHeld;
+    return files.identity.current();
+  }, 'held files');
+  return { identity, releaseSvid };
+}
+
 describe('a handler wired with meshMiddleware', () => {
   it('calls the contact-service over mTLS as its SPIFFE identity', async () => {
     const runtime = newRuntime();
@@ -203,14 +216,7 @@ describe('MeshRuntime configuration', () => {
 
   it('resolves the configured services while the first SVID loads, and only at the cold start', async () => {
     // Prepare: an SVID fetch held open, and a discovery that counts lookups.
-    const files = new MeshRuntime({ config: mesh.config(), telemetry: createMeshTelemetry() });
-    runtimes.push(files);
-    let releaseSvid!: () => void;
-    const svidHeld = new Promise<void>((resolve) => (releaseSvid = resolve));
-    const identity = new IdentitySource(async () => {
-      await svidHeld;
-      return files.identity.current();
-    }, 'held files');
+    const { identity, releaseSvid } = heldSvid();
     const discovery = new MockDiscovery().register('contact-service', mesh.contact.address);
     const runtime = new MeshRuntime({ config: mesh.config(), telemetry: createMeshTelemetry(), identity, discovery });
     runtimes.push(runtime);
@@ -229,14 +235,7 @@ describe('MeshRuntime configuration', () => {
 
   it('reads the fleet\'s breaker while the first SVID loads, and the first call shares that read', async () => {
     // Prepare: an SVID fetch held open, and a mesh-state store that counts reads.
-    const files = new MeshRuntime({ config: mesh.config(), telemetry: createMeshTelemetry() });
-    runtimes.push(files);
-    let releaseSvid!: () => void;
-    const svidHeld = new Promise<void>((resolve) => (releaseSvid = resolve));
-    const identity = new IdentitySource(async () => {
-      await svidHeld;
-      return files.identity.current();
-    }, 'held files');
+    const { identity, releaseSvid } = heldSvid();
     const reads: string[] = [];
     const store = {
       read: async (service: string) => {
