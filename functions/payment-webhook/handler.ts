@@ -16,6 +16,7 @@ const { logger } = meshTelemetry();
 // Module scope, reused across warm invocations; the SDK clients inside are created on first use.
 const deps: PaymentWebhookDeps = {
   signingSecrets: signingSecretSource(config.signingSecret, {
+    access: config.secretsManager,
     onRefreshError: (error) =>
       logger.warn('signing secret refresh failed; serving the last good value', {
         code: error instanceof MeshError ? error.code : undefined,

@@ -1,5 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CachedSecret, type CachedSecretOptions } from '../../shared/secrets/cached-secret.js';
+import type { SecretsManagerAccess } from '../../shared/secrets/secrets-manager-access.js';
 import { secretsManagerString } from '../../shared/secrets/secrets-manager-string.js';
 import { WebhookError } from './webhook-error.js';
 
@@ -52,6 +53,8 @@ export interface SigningSecretSourceOptions {
   cache?: Partial<CachedSecretOptions>;
   /** Reused for tests; otherwise the default client is created on first use. */
   client?: SecretsManagerClient;
+  /** SDK (default) or the Parameters and Secrets extension (`SECRETS_MANAGER_ACCESS`). */
+  access?: SecretsManagerAccess;
   /** Told when a refresh fails and the last good secrets are served instead. */
   onRefreshError?: (error: unknown) => void;
 }
@@ -74,7 +77,7 @@ export function signingSecretSource(
     return async () => secrets;
   }
   const { secretId } = location;
-  const fetchText = secretsManagerString(secretId, options.client);
+  const fetchText = secretsManagerString(secretId, { client: options.client, access: options.access });
   const cached = new CachedSecret(async () => parseSigningSecrets(await fetchText(), secretId), options.cache);
   if (options.onRefreshError) cached.onRefreshError(options.onRefreshError);
   return () => cached.get();

@@ -1,4 +1,6 @@
+import { secretsManagerAccessFromEnv } from '../../shared/config/secrets-manager-access-config.js';
 import { ConfigError } from '../../shared/errors.js';
+import type { SecretsManagerAccess } from '../../shared/secrets/secrets-manager-access.js';
 import { parseSigningSecrets, type SigningSecretLocation } from './signing-secrets.js';
 import { stripeEventSettingsFrom } from './stripe/stripe-event-settings-source.js';
 import type { StripeEventSettings } from './stripe/stripe-event-settings.js';
@@ -9,6 +11,8 @@ export interface PaymentWebhookConfig {
   queueUrl: string;
   /** `WEBHOOK_SIGNING_SECRET_ID` (Secrets Manager, AWS) or `WEBHOOK_SIGNING_SECRET` (literal, local use). */
   signingSecret: SigningSecretLocation;
+  /** `SECRETS_MANAGER_ACCESS` (and the extension's port and TTL): how the signing secret is read. */
+  secretsManager: SecretsManagerAccess;
   /** `WEBHOOK_TOLERANCE_SECONDS`: accepted distance, either way, between the signature's `t` and now. */
   toleranceSeconds: number;
   /** `STRIPE_*` and `CONFIG_FILE`'s `stripe:` section: how events map onto entitlements. */
@@ -25,7 +29,8 @@ export const PAYMENT_WEBHOOK_CONFIG_DEFAULTS = { toleranceSeconds: 300 } as cons
  *   `QUEUE_URL` missing or not a URL; neither or both of `WEBHOOK_SIGNING_SECRET_ID` and
  *   `WEBHOOK_SIGNING_SECRET`; `WEBHOOK_SIGNING_SECRET` not `whsec_…` values (the value is not
  *   echoed); `WEBHOOK_TOLERANCE_SECONDS` not a positive integer; a bad `STRIPE_*` setting
- *   ({@link stripeEventSettingsFrom}).
+ *   ({@link stripeEventSettingsFrom}); a bad `SECRETS_MANAGER_ACCESS`, `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`
+ *   or `SECRETS_MANAGER_TTL` ({@link secretsManagerAccessFromEnv}).
  */
 export function paymentWebhookConfigFromEnv(env: NodeJS.ProcessEnv): PaymentWebhookConfig {
   const read = (key: string): string | undefined => {
@@ -63,7 +68,7 @@ export function paymentWebhookConfigFromEnv(env: NodeJS.ProcessEnv): PaymentWebh
     }
   }
 
-  return { queueUrl, signingSecret, toleranceSeconds, stripe: stripeEventSettingsFrom(env) };
+  return { queueUrl, signingSecret, secretsManager: secretsManagerAccessFromEnv(env), toleranceSeconds, stripe: stripeEventSettingsFrom(env) };
 }
 
 function literalSecrets(value: string): string[] {

@@ -14,6 +14,7 @@ import {
   tableNameField,
   textField,
 } from './fields.js';
+import { secretsManagerAccessShape } from './secrets-manager-access-config.js';
 
 /**
  * The raw configuration both sources produce, keyed by environment variable name: a YAML path
@@ -39,6 +40,7 @@ export const meshValuesSchema = z.object({
   MTLS_ENABLED: booleanField.optional(),
   SVID_SECRET_ID: textField.optional(),
   SVID_DIR: textField.optional(),
+  ...secretsManagerAccessShape,
   ...breakerShape,
   MESH_STATE_TABLE: tableNameField.optional(),
   CIRCUIT_BREAKER_SHARED: booleanField.optional(),

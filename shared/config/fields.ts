@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 // A namespace import lets esbuild keep only the zod in use; `import { z }` bundles every locale (~370 KB).
 import * as z from 'zod';
 import { MeshError } from '../errors.js';
+import { SECRETS_MANAGER_ACCESS_MODES } from '../secrets/secrets-manager-access.js';
 import { parseSpiffeId } from '../spiffe/spiffe-id.js';
 import { DISCOVERY_SCHEMES } from './mesh-config.js';
 import { authorizerFromSpiffeIds } from './service-authorizer.js';
@@ -64,6 +65,26 @@ export const discoverySchemeField = z
   .string(rule(`must be one of ${DISCOVERY_SCHEMES.join(', ')}`))
   .toLowerCase()
   .pipe(z.enum(DISCOVERY_SCHEMES, rule(`must be one of ${DISCOVERY_SCHEMES.join(', ')}`)));
+
+export const secretsManagerAccessField = z
+  .string(rule(`must be one of ${SECRETS_MANAGER_ACCESS_MODES.join(', ')}`))
+  .toLowerCase()
+  .pipe(z.enum(SECRETS_MANAGER_ACCESS_MODES, rule(`must be one of ${SECRETS_MANAGER_ACCESS_MODES.join(', ')}`)));
+
+const PORT_RULE = 'must be a port number from 1 to 65535';
+export const portField = z
+  .string(rule(PORT_RULE))
+  .regex(/^\d{1,5}$/, rule(PORT_RULE))
+  .transform(Number)
+  .pipe(z.number().int().min(1, rule(PORT_RULE)).max(65535, rule(PORT_RULE)));
+
+/** `SECRETS_MANAGER_TTL`: AWS documents 0 (no caching) to 300 seconds. */
+const CACHE_TTL_RULE = 'must be a whole number of seconds from 0 to 300';
+export const extensionCacheTtlField = z
+  .string(rule(CACHE_TTL_RULE))
+  .regex(/^\d{1,3}$/, rule(CACHE_TTL_RULE))
+  .transform(Number)
+  .pipe(z.number().int().min(0, rule(CACHE_TTL_RULE)).max(300, rule(CACHE_TTL_RULE)));
 
 const ADDRESS_RULE = 'must be host:port or [ipv6]:port with a port of 1..65535';
 const ADDRESS = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/;

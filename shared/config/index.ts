@@ -10,3 +10,4 @@ export {
   type ServiceConfig,
   type SharedBreakerConfig,
 } from './mesh-config.js';
+export { secretsManagerAccessFromEnv } from './secrets-manager-access-config.js';

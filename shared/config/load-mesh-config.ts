@@ -13,6 +13,7 @@ import {
   type ConfigSource,
 } from './config-source.js';
 import { envSource } from './env-source.js';
+import { secretsManagerAccessOf } from './secrets-manager-access-config.js';
 import {
   MESH_DEFAULTS,
   discoveryOrder,
@@ -154,6 +155,8 @@ function assemble(mesh: MeshValues, raw: Record<string, ServiceValues>, issues: 
   }
   if (mesh.SVID_SECRET_ID !== undefined) config.svid.secretId = mesh.SVID_SECRET_ID;
   if (mesh.SVID_DIR !== undefined) config.svid.dir = mesh.SVID_DIR;
+  const secretsManager = secretsManagerAccessOf(mesh);
+  if (secretsManager !== undefined) config.secretsManager = secretsManager;
   const sharedBreaker = sharedBreakerOf(mesh, issues);
   if (sharedBreaker !== undefined) config.sharedBreaker = sharedBreaker;
   return config;

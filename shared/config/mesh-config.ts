@@ -1,3 +1,4 @@
+import type { SecretsManagerAccess } from '../secrets/secrets-manager-access.js';
 import type { Matcher } from '../spiffe/match.js';
 import type { SpiffeId } from '../spiffe/spiffe-id.js';
 
@@ -70,6 +71,11 @@ export interface MeshConfig {
   };
   /** Where the SVID comes from: a Secrets Manager secret in AWS, spiffe-helper files locally. */
   svid: { secretId?: string; dir?: string };
+  /**
+   * How secrets are read (`SECRETS_MANAGER_ACCESS`, `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`,
+   * `SECRETS_MANAGER_TTL`); absent when none is set, which means the SDK.
+   */
+  secretsManager?: SecretsManagerAccess;
   /** The defaults of every service's breaker. */
   circuitBreaker: CircuitBreakerConfig;
   /** By service name, e.g. `contact-service`. */

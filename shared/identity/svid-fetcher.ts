@@ -1,5 +1,5 @@
 import { IdentityError } from '../errors.js';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerValueOptions } from '../secrets/secrets-manager-value.js';
 import { secretsManagerSvidFetcher } from './secrets-manager-fetcher.js';
 import { svidFromSpiffeHelperFiles } from './spiffe-helper-files.js';
 import type { SvidMaterial } from './svid-material.js';
@@ -16,13 +16,15 @@ export interface SvidLocation {
 }
 
 /**
- * Picks the fetcher for a location: the secret when `secretId` is set, else the files in `dir`.
+ * Picks the fetcher for a location: the secret when `secretId` is set (read as `secrets.access`
+ * says: SDK or extension), else the files in `dir`.
  *
  * @throws {IdentityError} `IDENTITY_SOURCE_NOT_CONFIGURED` when neither is set.
  */
-export function svidFetcherFor(location: SvidLocation, secretsManager?: SecretsManagerClient): { fetch: SvidFetcher; description: string } {
+export function svidFetcherFor(location: SvidLocation, secrets: SecretsManagerValueOptions = {}): { fetch: SvidFetcher; description: string } {
   if (location.secretId) {
-    return { fetch: secretsManagerSvidFetcher(location.secretId, secretsManager), description: `secret ${location.secretId}` };
+    const via = secrets.access?.mode === 'extension' ? ' through the secrets extension' : '';
+    return { fetch: secretsManagerSvidFetcher(location.secretId, secrets), description: `secret ${location.secretId}${via}` };
   }
   if (location.dir) {
     const dir = location.dir;

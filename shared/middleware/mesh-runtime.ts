@@ -99,7 +99,7 @@ export class MeshRuntime {
     if (options.identity) {
       this.identity = options.identity;
     } else {
-      const { fetch, description } = svidFetcherFor(options.config.svid, options.secretsManager);
+      const { fetch, description } = svidFetcherFor(options.config.svid, { access: options.config.secretsManager, client: options.secretsManager });
       this.identity = new IdentitySource(fetch, description);
     }
     this.discovery =

@@ -25,7 +25,7 @@ afterEach(() => {
 /** A source over the mocked Secrets Manager with a clock the test moves. */
 function sourceWithClock() {
   const clock = { now: Date.now() };
-  const source = new IdentitySource(secretsManagerSvidFetcher(SECRET, new SecretsManagerClient({ region: 'eu-west-1' })), SECRET, {
+  const source = new IdentitySource(secretsManagerSvidFetcher(SECRET, { client: new SecretsManagerClient({ region: 'eu-west-1' }) }), SECRET, {
     now: () => clock.now,
   });
   return { clock, source };

@@ -37,13 +37,13 @@ describe('secretsManagerString', () => {
     it('returns the SecretString', async () => {
       sm.on(GetSecretValueCommand, { SecretId: 'payments/webhook' }).resolves({ SecretString: 'whsec_x' });
 
-      await expect(secretsManagerString('payments/webhook', client)()).resolves.toBe('whsec_x');
+      await expect(secretsManagerString('payments/webhook', { client })()).resolves.toBe('whsec_x');
     });
 
     it('reports a missing secret as SECRET_NOT_FOUND naming it', async () => {
       sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('nope'), { name: 'ResourceNotFoundException' }));
 
-      const error = (await secretsManagerString('payments/missing', client)().catch((e: unknown) => e)) as SecretError;
+      const error = (await secretsManagerString('payments/missing', { client })().catch((e: unknown) => e)) as SecretError;
 
       expect(error).toBeInstanceOf(SecretError);
       expect(error.code).toBe('SECRET_NOT_FOUND');
@@ -53,7 +53,7 @@ describe('secretsManagerString', () => {
     it('reports any other failure as SECRET_FETCH_FAILED naming the SDK error', async () => {
       sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
 
-      const error = (await secretsManagerString('payments/webhook', client)().catch((e: unknown) => e)) as SecretError;
+      const error = (await secretsManagerString('payments/webhook', { client })().catch((e: unknown) => e)) as SecretError;
 
       expect(error.code).toBe('SECRET_FETCH_FAILED');
       expect(error.message).toContain('AccessDeniedException');
@@ -62,7 +62,7 @@ describe('secretsManagerString', () => {
     it('rejects a secret that holds only SecretBinary as SECRET_NOT_A_STRING', async () => {
       sm.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2, 3]) });
 
-      const error = (await secretsManagerString('payments/webhook', client)().catch((e: unknown) => e)) as SecretError;
+      const error = (await secretsManagerString('payments/webhook', { client })().catch((e: unknown) => e)) as SecretError;
 
       expect(error.code).toBe('SECRET_NOT_A_STRING');
       expect(error.message).toBe('secret payments/webhook must hold a SecretString');

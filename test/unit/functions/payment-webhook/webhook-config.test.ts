@@ -1,6 +1,7 @@
 import { STRIPE_EVENT_SETTINGS_DEFAULTS } from '../../../../functions/payment-webhook/stripe/stripe-event-settings.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../shared/errors.js';
+import { SECRETS_MANAGER_ACCESS_DEFAULTS } from '../../../../shared/secrets/secrets-manager-access.js';
 import { paymentWebhookConfigFromEnv } from '../../../../functions/payment-webhook/webhook-config.js';
 import { TEST_SIGNING_SECRET } from '../../../fixtures/stripe.js';
 
@@ -20,6 +21,7 @@ describe('paymentWebhookConfigFromEnv', () => {
     expect(paymentWebhookConfigFromEnv({ QUEUE_URL, WEBHOOK_SIGNING_SECRET_ID: 'payments/webhook' })).toEqual({
       queueUrl: QUEUE_URL,
       signingSecret: { secretId: 'payments/webhook' },
+      secretsManager: SECRETS_MANAGER_ACCESS_DEFAULTS,
       toleranceSeconds: 300,
       stripe: STRIPE_EVENT_SETTINGS_DEFAULTS,
     });
@@ -28,7 +30,29 @@ describe('paymentWebhookConfigFromEnv', () => {
   it('reads a literal secret for local use, and a tolerance', () => {
     expect(
       paymentWebhookConfigFromEnv({ QUEUE_URL, WEBHOOK_SIGNING_SECRET: TEST_SIGNING_SECRET, WEBHOOK_TOLERANCE_SECONDS: '60' }),
-    ).toEqual({ queueUrl: QUEUE_URL, signingSecret: { secrets: [TEST_SIGNING_SECRET] }, toleranceSeconds: 60, stripe: STRIPE_EVENT_SETTINGS_DEFAULTS });
+    ).toEqual({
+      queueUrl: QUEUE_URL,
+      signingSecret: { secrets: [TEST_SIGNING_SECRET] },
+      secretsManager: SECRETS_MANAGER_ACCESS_DEFAULTS,
+      toleranceSeconds: 60,
+      stripe: STRIPE_EVENT_SETTINGS_DEFAULTS,
+    });
+  });
+
+  it('reads the signing secret through the extension when SECRETS_MANAGER_ACCESS says so', () => {
+    const config = paymentWebhookConfigFromEnv({
+      QUEUE_URL,
+      WEBHOOK_SIGNING_SECRET_ID: 'payments/webhook',
+      SECRETS_MANAGER_ACCESS: 'extension',
+      PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2774',
+    });
+    expect(config.secretsManager).toEqual({ mode: 'extension', extensionPort: 2774, extensionCacheTtlSeconds: 300 });
+  });
+
+  it('names SECRETS_MANAGER_ACCESS and its value when it is neither sdk nor extension', () => {
+    const error = configError({ QUEUE_URL, WEBHOOK_SIGNING_SECRET_ID: 'payments/webhook', SECRETS_MANAGER_ACCESS: 'layer' });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toBe('invalid configuration: SECRETS_MANAGER_ACCESS must be one of sdk, extension, got "layer"');
   });
 
   it('names both keys when neither secret setting is present (an empty value counts as unset)', () => {
