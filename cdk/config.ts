@@ -2,6 +2,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { DISCOVERY_SCHEMES, MESH_DEFAULTS, type DiscoveryScheme } from '../shared/config/mesh-config.js';
 import { ConfigError } from '../shared/errors.js';
+import { SECRETS_MANAGER_ACCESS_DEFAULTS } from '../shared/secrets/secrets-manager-access.js';
 import { MAX_VISIBILITY_SECONDS, minimumScheduleSpanSeconds, QUEUE_BACKOFF_DEFAULTS } from '../functions/grant-entitlements/queue-backoff.js';
 import { FUNCTION_BUNDLING_DEFAULTS } from './bundling/function-bundling.js';
 import { arn, bool, BrokenRule, integer, list, oneOf, quote, spiffeId, stripeEntitlementMap, text, type ContextField } from './context-fields.js';
@@ -73,6 +74,13 @@ export interface AppConfig extends UserApiConfig {
   logRetentionDays: RetentionDays;
   /** Bundle the AWS SDK into every function instead of importing the Lambda runtime's. */
   bundleAwsSdk: boolean;
+  /**
+   * Read every secret (SVIDs, the webhook signing secret) through the AWS Parameters and Secrets
+   * Lambda Extension (`SECRETS_MANAGER_ACCESS=extension`) instead of the SDK.
+   */
+  secretsExtension: boolean;
+  /** How long the extension serves a secret from its cache (`SECRETS_MANAGER_TTL`, 0 to 300). */
+  secretsExtensionCacheTtlSeconds: number;
   paymentWebhookMemoryMb: number;
   paymentWebhookTimeoutSeconds: number;
   grantEntitlementsMemoryMb: number;
@@ -143,6 +151,8 @@ export const APP_CONFIG_DEFAULTS = {
   logLevel: 'INFO',
   logRetentionDays: RetentionDays.ONE_MONTH,
   bundleAwsSdk: FUNCTION_BUNDLING_DEFAULTS.bundleAwsSdk,
+  secretsExtension: SECRETS_MANAGER_ACCESS_DEFAULTS.mode === 'extension',
+  secretsExtensionCacheTtlSeconds: SECRETS_MANAGER_ACCESS_DEFAULTS.extensionCacheTtlSeconds,
   paymentWebhookMemoryMb: 256,
   paymentWebhookTimeoutSeconds: 10,
   grantEntitlementsMemoryMb: 512,
@@ -213,6 +223,9 @@ const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>
   logLevel: oneOf(LOG_LEVELS),
   logRetentionDays: oneOf(Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number')),
   bundleAwsSdk: bool,
+  secretsExtension: bool,
+  // AWS's bound for SECRETS_MANAGER_TTL; CDK's ParamsAndSecrets rejects more.
+  secretsExtensionCacheTtlSeconds: integer(0, 300),
   paymentWebhookMemoryMb: MEMORY,
   paymentWebhookTimeoutSeconds: TIMEOUT,
   grantEntitlementsMemoryMb: MEMORY,

@@ -3,7 +3,7 @@ import { Arn, ArnFormat, Stack, Validations, type Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsVersions, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -33,7 +33,22 @@ export interface MeshFunctionProps extends FunctionBundlingOptions {
   readonly securityGroup: ISecurityGroup;
   /** Present when the function calls mesh services: its identity, discovery and call policy. */
   readonly mesh?: MeshMembership;
+  /** Present when every secret is read through the AWS Parameters and Secrets Lambda Extension. */
+  readonly secretsExtension?: SecretsExtension;
 }
+
+/**
+ * The AWS Parameters and Secrets Lambda Extension: a layer whose process runs beside the function
+ * in its sandbox, answers `GetSecretValue` on localhost and caches the answer, so that a cold start
+ * reads its secrets without loading the SDK's Secrets Manager client.
+ */
+export interface SecretsExtension {
+  /** `SECRETS_MANAGER_TTL`: how long it serves a secret from its cache (AWS allows 0 to 300 s). */
+  readonly cacheTtl: Duration;
+}
+
+/** The extension's version: the newest CDK knows (its layer ARNs per region and architecture). */
+export const SECRETS_EXTENSION_VERSION = ParamsAndSecretsVersions.V1_0_103;
 
 /** What a function needs to call mesh services. */
 export interface MeshMembership {
@@ -79,7 +94,8 @@ export type TableAccess = 'read' | 'readWrite';
 /**
  * The house Lambda function: Node.js 24 on arm64, X-Ray active, its own log group, an ESM bundle
  * built locally by esbuild as `cdk/bundling/function-bundling.ts` declares (minified, with source
- * maps, the AWS SDK the runtime's unless `bundleAwsSdk`), running in the mesh's VPC.
+ * maps, the AWS SDK the runtime's unless `bundleAwsSdk`), running in the mesh's VPC; with
+ * `secretsExtension`, it reads its secrets through the Parameters and Secrets extension's layer.
  *
  * Permissions and configuration travel together: every `use…` method grants exactly what the
  * function needs on one resource and sets the environment variable that names it, so a function
@@ -105,6 +121,11 @@ export class MeshFunction extends NodejsFunction {
       logGroup,
       vpc: props.vpc,
       securityGroups: [props.securityGroup],
+      // CDK's own wiring: the layer of this region and architecture, and the extension's variables
+      // (`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, `SECRETS_MANAGER_TTL`, …), which the function reads too.
+      ...(props.secretsExtension
+        ? { paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(SECRETS_EXTENSION_VERSION, { secretsManagerTtl: props.secretsExtension.cacheTtl }) }
+        : {}),
       bundling: lambdaBundling({
         bundleAwsSdk: props.bundleAwsSdk,
         // xDS: grpc-js-xds is required at run time (not bundled), reads its Envoy protos from disk
@@ -116,6 +137,7 @@ export class MeshFunction extends NodejsFunction {
         POWERTOOLS_METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
+        ...(props.secretsExtension ? { SECRETS_MANAGER_ACCESS: 'extension' } : {}),
       },
     });
     this.serviceName = props.serviceName;

@@ -71,6 +71,7 @@ export class PaymentFunctionsStack extends Stack {
       logRetention: config.logRetentionDays,
       logLevel: config.logLevel,
       bundleAwsSdk: config.bundleAwsSdk,
+      ...(config.secretsExtension ? { secretsExtension: { cacheTtl: Duration.seconds(config.secretsExtensionCacheTtlSeconds) } } : {}),
     };
     const mesh: MeshMembership = {
       spiffeId: config.spiffeId,

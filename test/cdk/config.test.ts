@@ -64,6 +64,15 @@ describe('appConfigFromContext', () => {
     ]);
   });
 
+  it('reads secrets through the SDK unless secretsExtension is set, and bounds its cache TTL as AWS does', () => {
+    expect(configOf()).toMatchObject({ secretsExtension: false, secretsExtensionCacheTtlSeconds: 300 });
+    expect(configOf({ secretsExtension: 'true', secretsExtensionCacheTtlSeconds: '60' })).toMatchObject({ secretsExtension: true, secretsExtensionCacheTtlSeconds: 60 });
+    expect(issuesOf({ secretsExtension: 'yes', secretsExtensionCacheTtlSeconds: 301 })).toEqual([
+      'context secretsExtension must be true or false, got "yes"',
+      'context secretsExtensionCacheTtlSeconds must be an integer from 0 to 300, got 301',
+    ]);
+  });
+
   it('rejects a log retention CloudWatch does not offer', () => {
     expect(issuesOf({ logRetentionDays: 31 })[0]).toMatch(/^context logRetentionDays must be one of 1, 3, 5, 7, 14, 30, .*got 31$/);
   });

@@ -5,15 +5,16 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MeshFunction } from '../../cdk/constructs/mesh-function.js';
+import { MeshFunction, type MeshFunctionProps } from '../../cdk/constructs/mesh-function.js';
 import { actionsOf, fnOf, functionsByService, statementsOf, type FunctionResource, type PolicyStatement, testAppProps } from './synth-fixture.js';
 
 const KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/0d9c1b2a-0000-4000-8000-000000000001';
 const COMPLETE_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:spire/one-AbCdEf';
 
-/** A stack holding one MeshFunction per way a secret can be referenced. */
+/** A stack holding one MeshFunction per way a secret can be referenced, and one reading it through the extension. */
 let secretsTemplate: Template;
 let secretFunctions: Record<string, FunctionResource>;
+let extensionFunction: FunctionResource;
 
 beforeAll(() => {
   const app = new App(testAppProps({ 'aws:cdk:bundling-stacks': [] }));
@@ -25,7 +26,7 @@ beforeAll(() => {
   });
   Validations.of(vpc).acknowledge({ id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId', reason: 'no routes are read' });
   const securityGroup = new SecurityGroup(stack, 'Group', { vpc });
-  const fn = (service: string) =>
+  const fn = (service: string, extra: Partial<MeshFunctionProps> = {}) =>
     new MeshFunction(stack, service, {
       entry: 'functions/payment-webhook/handler.ts',
       serviceName: service,
@@ -36,7 +37,12 @@ beforeAll(() => {
       logLevel: 'DEBUG',
       vpc,
       securityGroup,
+      ...extra,
     });
+  fn('through-extension', { secretsExtension: { cacheTtl: Duration.seconds(120) } }).useSecret(
+    Secret.fromSecretCompleteArn(stack, 'ThroughExtension', COMPLETE_ARN),
+    'THE_SECRET',
+  );
   fn('by-complete-arn').useSecret(Secret.fromSecretCompleteArn(stack, 'Complete', COMPLETE_ARN), 'THE_SECRET');
   fn('by-name').useSecret(Secret.fromSecretNameV2(stack, 'Named', 'spire/two'), 'THE_SECRET');
   fn('with-own-key').useSecret(
@@ -44,7 +50,9 @@ beforeAll(() => {
     'THE_SECRET',
   );
   secretsTemplate = Template.fromStack(stack);
-  secretFunctions = functionsByService(secretsTemplate);
+  const all = functionsByService(secretsTemplate);
+  extensionFunction = fnOf(all, 'through-extension');
+  secretFunctions = Object.fromEntries(Object.entries(all).filter(([service]) => service !== 'through-extension'));
 });
 
 describe('a MeshFunction', () => {
@@ -135,5 +143,36 @@ describe('useSecret', () => {
   it('grants nothing else: not DescribeSecret, not a wildcard', () => {
     const all = ['by-complete-arn', 'by-name', 'with-own-key'].flatMap(secretStatements).flatMap(actionsOf);
     expect(new Set(all)).toEqual(new Set(['secretsmanager:GetSecretValue', 'kms:Decrypt']));
+  });
+});
+
+describe('a MeshFunction with secretsExtension', () => {
+  const layersOf = (fn: FunctionResource) => (secretsTemplate.toJSON().Resources[fn.logicalId].Properties.Layers ?? []) as unknown[];
+
+  it('carries the AWS Parameters and Secrets Lambda Extension layer of its region and architecture (arm64)', () => {
+    expect(layersOf(extensionFunction)).toEqual([
+      expect.stringMatching(/^arn:aws:lambda:eu-central-1:187925254637:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/),
+    ]);
+  });
+
+  it('reads its secrets through it (SECRETS_MANAGER_ACCESS=extension), with the extension\'s port and cache TTL', () => {
+    expect(extensionFunction.properties.Environment.Variables).toMatchObject({
+      SECRETS_MANAGER_ACCESS: 'extension',
+      PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773',
+      SECRETS_MANAGER_TTL: '120',
+      PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'true',
+    });
+  });
+
+  it('keeps GetSecretValue on exactly its secret: the extension calls Secrets Manager with the function\'s role', () => {
+    const statements = statementsOf(secretsTemplate, extensionFunction).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(statements).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: COMPLETE_ARN }]);
+  });
+
+  it('is not there unless asked for: no layer, no extension variables, the SDK', () => {
+    for (const fn of Object.values(secretFunctions)) {
+      expect(layersOf(fn)).toEqual([]);
+      expect(Object.keys(fn.properties.Environment.Variables).filter((k) => /^(SECRETS_MANAGER_|PARAMETERS_SECRETS_)/.test(k))).toEqual([]);
+    }
   });
 });
