@@ -12,6 +12,8 @@ export const CONTACT_ID = 'spiffe://jia.app/contact-service';
 export const SVID_SECRET_ID = 'payment-functions/svid';
 export const ENTITLEMENTS_TABLE = 'entitlements';
 export const CLOUD_MAP_NAMESPACE = 'mesh.local';
+/** The sandbox's `AWS_SESSION_TOKEN` under `svid: 'extension'`: the token the extension stand-in demands. */
+export const BENCH_SESSION_TOKEN = 'bench-session-token';
 
 /** `fast`: no added latency; `slow`: +5 ms per call (fan-out); `faulty`: switched to fail (breaker). */
 export type ContactServiceName = 'fast' | 'slow' | 'faulty';
@@ -27,6 +29,8 @@ export interface BenchServerInfo {
   dynamoEndpoint: string;
   /** `AWS_ENDPOINT_URL_SECRETS_MANAGER` and `AWS_ENDPOINT_URL_SERVICEDISCOVERY`; also `/bench/*`. */
   awsEndpoint: string;
+  /** `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`: the Parameters and Secrets extension stand-in on loopback. */
+  secretsExtensionPort: number;
 }
 
 /** Counts since the server started. */
@@ -34,6 +38,8 @@ export interface BenchServerStats {
   /** Calls that reached each contact-service's handlers. */
   contactCalls: Record<ContactServiceName, number>;
   secretsManagerCalls: number;
+  /** Requests the Parameters and Secrets extension stand-in answered (with the right token or not). */
+  secretsExtensionCalls: number;
   cloudMapCalls: number;
   /** `UpdateItem`s answered by the latency-bound DynamoDB stand-in. */
   latencyStoreWrites: number;
@@ -87,8 +93,11 @@ export async function setContactFault(info: BenchServerInfo, service: ContactSer
 
 /** How the function finds its SVID and the contact-service. */
 export interface FunctionEnvironmentOptions {
-  /** `secret`: Secrets Manager, as deployed; `files`: spiffe-helper files (`SVID_DIR`). */
-  svid: 'secret' | 'files';
+  /**
+   * `secret`: Secrets Manager through the SDK, as deployed by default; `extension`: the same secret
+   * through the Parameters and Secrets extension (`secretsExtension`); `files`: spiffe-helper files (`SVID_DIR`).
+   */
+  svid: 'secret' | 'extension' | 'files';
   /** `cloudmap`: Cloud Map (listing the `fast` service), as deployed; `static`: `contact`'s address. */
   discovery: 'cloudmap' | 'static';
   /** `dynalite`: a real DynamoDB implementation; `latency`: the stand-in that only waits per write. */
@@ -128,12 +137,27 @@ export function functionEnvironment(info: BenchServerInfo, opts: Partial<Functio
     SERVICE_MESH_DISCOVERY_SCHEME: options.discovery,
     SERVICE_MESH_DISCOVERY_NAMESPACE: CLOUD_MAP_NAMESPACE,
     MTLS_ENABLED: 'true',
-    ...(options.svid === 'secret' ? { SVID_SECRET_ID, SVID_DIR: '' } : { SVID_DIR: info.svidDir, SVID_SECRET_ID: '' }),
+    ...svidEnvironment(info, options.svid),
     EXTERNAL_SERVICES_CONTACT_SERVICE_NAME: 'contact-service',
     EXTERNAL_SERVICES_CONTACT_SERVICE_ADDRESS: info.contact[options.contact],
     EXTERNAL_SERVICES_CONTACT_SERVICE_SPIFFE_ID: CONTACT_ID,
     // What the bare handler reads: the same contact-service and the same PEM files.
     BARE_CONTACT_ADDRESS: info.contact[options.contact],
     BARE_SVID_DIR: info.svidDir,
+  };
+}
+
+/** Where the SVID comes from, as `cdk/constructs/mesh-function.ts` (and `secretsExtension`) set it. */
+function svidEnvironment(info: BenchServerInfo, svid: FunctionEnvironmentOptions['svid']): Record<string, string> {
+  if (svid === 'files') return { SVID_DIR: info.svidDir, SVID_SECRET_ID: '' };
+  if (svid === 'secret') return { SVID_SECRET_ID, SVID_DIR: '' };
+  // The layer's variables as CDK's `paramsAndSecrets` sets them, and the sandbox's session token.
+  return {
+    SVID_SECRET_ID,
+    SVID_DIR: '',
+    SECRETS_MANAGER_ACCESS: 'extension',
+    PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(info.secretsExtensionPort),
+    SECRETS_MANAGER_TTL: '300',
+    AWS_SESSION_TOKEN: BENCH_SESSION_TOKEN,
   };
 }

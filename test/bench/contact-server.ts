@@ -12,6 +12,11 @@
  * - Secrets Manager and Cloud Map stand-ins (AWS JSON 1.1) that count their calls: the secret
  *   holds the function's SVID in SPIRE's `SecretBinary` format, Cloud Map lists the `fast`
  *   contact-service;
+ * - on a port of its own, the AWS Parameters and Secrets Lambda Extension's HTTP API
+ *   (`test/fixtures/secrets-extension-endpoint.ts`) serving that same secret to the token
+ *   `BENCH_SESSION_TOKEN`, counting its requests. It keeps no cache (`SECRETS_MANAGER_TTL` 0): each
+ *   cold start is a new sandbox, whose extension has nothing cached yet. Its own call to Secrets
+ *   Manager and its process start, which run beside the function's init on Lambda, are not modelled;
  * - on the same port, a latency-bound DynamoDB (`latency-store.ts`): `UpdateItem` on the
  *   entitlements table, parsed, checked, evaluated and applied as DynamoDB does, answered after
  *   `BENCH_STORE_LATENCY_MS` (default 5 ms).
@@ -34,8 +39,10 @@ import { createEntitlementsTable } from '../../shared/entitlements/entitlements-
 import { startContactService, type ContactServiceFault, type ContactServiceHandle } from '../local/contact-service.js';
 import { DevCa, spireSecretBinary, writeSpiffeHelperFiles } from '../local/dev-ca.js';
 import { startDynalite } from '../local/dynalite.js';
+import { startSecretsExtensionEndpoint, type SecretsExtensionEndpoint } from '../fixtures/secrets-extension-endpoint.js';
 import { latencyStore } from './latency-store.js';
 import {
+  BENCH_SESSION_TOKEN,
   CONTACT_ID,
   ENTITLEMENTS_TABLE,
   FUNCTIONS_ID,
@@ -50,7 +57,12 @@ import {
  * them (JSON, target in `X-Amz-Target`), just enough for the function's two data-plane calls; the
  * latency-bound DynamoDB's `UpdateItem`; and the benchmark's own `/bench/*` requests.
  */
-function awsStandIn(secretBinary: Uint8Array, services: Record<ContactServiceName, ContactServiceHandle>, storeLatencyMs: number) {
+function awsStandIn(
+  secretBinary: Uint8Array,
+  services: Record<ContactServiceName, ContactServiceHandle>,
+  storeLatencyMs: number,
+  secretsExtension: SecretsExtensionEndpoint,
+) {
   const counts = { secretsManagerCalls: 0, cloudMapCalls: 0 };
   const store = latencyStore({ tableName: ENTITLEMENTS_TABLE, latencyMs: storeLatencyMs });
   const answer = (res: ServerResponse, status: number, body: unknown) => {
@@ -60,6 +72,7 @@ function awsStandIn(secretBinary: Uint8Array, services: Record<ContactServiceNam
   const stats = (): BenchServerStats => ({
     contactCalls: { fast: services.fast.callCount, slow: services.slow.callCount, faulty: services.faulty.callCount },
     ...counts,
+    secretsExtensionCalls: secretsExtension.requests.length,
     latencyStoreWrites: store.writes,
   });
   function route(req: IncomingMessage, body: string, res: ServerResponse): void {
@@ -123,7 +136,10 @@ async function main(): Promise<void> {
   };
   const dynamo = await startDynalite();
   await createEntitlementsTable(dynamo.client, ENTITLEMENTS_TABLE);
-  const aws = awsStandIn(spireSecretBinary(functionSvid, ca.bundlePem), services, storeLatencyMs);
+  const secretBinary = spireSecretBinary(functionSvid, ca.bundlePem);
+  const secretsExtension = await startSecretsExtensionEndpoint({ token: BENCH_SESSION_TOKEN, ttlSeconds: 0 });
+  secretsExtension.put(SVID_SECRET_ID, { SecretBinary: secretBinary });
+  const aws = awsStandIn(secretBinary, services, storeLatencyMs, secretsExtension);
   aws.listen(0, '127.0.0.1');
   await once(aws, 'listening');
 
@@ -133,6 +149,7 @@ async function main(): Promise<void> {
     svidDir,
     dynamoEndpoint: dynamo.endpoint,
     awsEndpoint: `http://127.0.0.1:${(aws.address() as AddressInfo).port}`,
+    secretsExtensionPort: secretsExtension.port,
   };
   process.stdout.write(`${JSON.stringify(info)}\n`);
 
@@ -142,7 +159,7 @@ async function main(): Promise<void> {
 
   aws.closeAllConnections();
   aws.close();
-  await Promise.all([...Object.values(services).map((s) => s.close()), dynamo.close()]);
+  await Promise.all([...Object.values(services).map((s) => s.close()), dynamo.close(), secretsExtension.close()]);
   await rm(svidDir, { recursive: true, force: true });
 }
 
