@@ -1,17 +1,20 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMeshConfig } from '../../shared/config/load-mesh-config.js';
 import { secretsManagerAccessFromEnv } from '../../shared/config/secrets-manager-access-config.js';
-import { TEST_CONTEXT, actionsOf, fnOf, functionsByService, statementsOf, synthApp, type FunctionResource } from './synth-fixture.js';
+import { TEST_CONTEXT, actionsOf, fnOf, functionsByService, statementsOf, synthApp, type FunctionResource, type SynthesizedApp } from './synth-fixture.js';
 
 const SERVICES = ['payment-webhook', 'grant-entitlements', 'get-user-info', 'mesh-health'] as const;
 const MESH_FUNCTIONS = ['grant-entitlements', 'get-user-info', 'mesh-health'] as const;
 
+let synth: SynthesizedApp;
 let template: Template;
 let functions: Record<string, FunctionResource>;
 
 beforeAll(() => {
-  template = synthApp({ secretsExtension: 'true', secretsExtensionCacheTtlSeconds: 120 }).functionsTemplate;
+  synth = synthApp({ secretsExtension: 'true', secretsExtensionCacheTtlSeconds: 120 });
+  template = synth.functionsTemplate;
   functions = functionsByService(template);
 });
 
@@ -44,5 +47,10 @@ describe('the secretsExtension knob', () => {
   it.each(MESH_FUNCTIONS)('keeps GetSecretValue on the SVID secret for %s: the extension calls Secrets Manager with its role', (service) => {
     const statements = statementsOf(template, fnOf(functions, service)).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
     expect(statements).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: TEST_CONTEXT.svidSecretArn }]);
+  });
+
+  it('adds no cdk-nag AwsSolutions finding', () => {
+    const report = new AwsSolutionsChecks().validateScope(synth.app);
+    expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSigningSecrets, signingSecretSource } from '../../../../functions/payment-webhook/signing-secrets.js';
 import type { WebhookError } from '../../../../functions/payment-webhook/webhook-error.js';
+import { startSecretsExtensionEndpoint } from '../../../fixtures/secrets-extension-endpoint.js';
 import { ROTATED_SIGNING_SECRET, TEST_SIGNING_SECRET } from '../../../fixtures/stripe.js';
 
 const sm = mockClient(SecretsManagerClient);
@@ -70,6 +71,27 @@ describe('signingSecretSource', () => {
     expect(cached).toEqual([TEST_SIGNING_SECRET]);
     expect(refreshed).toEqual([TEST_SIGNING_SECRET, ROTATED_SIGNING_SECRET]);
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('reads the secret through the Parameters and Secrets extension when told to, with no SDK call', async () => {
+    const saved = process.env.AWS_SESSION_TOKEN;
+    const extension = await startSecretsExtensionEndpoint({ token: 'sandbox-session-token' });
+    try {
+      process.env.AWS_SESSION_TOKEN = 'sandbox-session-token';
+      extension.put('payments/webhook', { SecretString: JSON.stringify({ signingSecret: TEST_SIGNING_SECRET }) });
+      const source = signingSecretSource(
+        { secretId: 'payments/webhook' },
+        { access: { mode: 'extension', extensionPort: extension.port, extensionCacheTtlSeconds: 300 } },
+      );
+
+      expect(await source()).toEqual([TEST_SIGNING_SECRET]);
+      expect(extension.requests).toHaveLength(1);
+      expect(sm.calls()).toHaveLength(0);
+    } finally {
+      await extension.close();
+      if (saved === undefined) delete process.env.AWS_SESSION_TOKEN;
+      else process.env.AWS_SESSION_TOKEN = saved;
+    }
   });
 
   it('keeps the last good secrets when a refresh returns a malformed value, and says so', async () => {
