@@ -18,6 +18,8 @@ import { captureOutput, valuesOf, type CapturedOutput } from '../../fixtures/cap
 import { auditLogLines } from '../../fixtures/log-audit.js';
 import { lambdaContext, startMeshEnvironment, type MeshEnvironment } from '../../fixtures/mesh-environment.js';
 import { failureOf } from '../../fixtures/failure-of.js';
+import { startSecretsExtensionEndpoint } from '../../fixtures/secrets-extension-endpoint.js';
+import { spireSecretBinary } from '../../local/dev-ca.js';
 
 let mesh: MeshEnvironment;
 let output: CapturedOutput;
@@ -76,6 +78,32 @@ describe('a handler wired with meshMiddleware', () => {
     expect(result.user).toEqual({ id: 'user-1', name: 'Ada Lovelace', email: 'user-1@example.test', familyId: 'family-1' });
     expect(result.members).toEqual(['user-1', 'user-2', 'user-3']);
     expect(mesh.contact.seenClientIds).toContain('spiffe://jia.app/payment-functions');
+  });
+
+  it('calls as the SVID SPIRE wrote, read through the Parameters and Secrets extension', async () => {
+    const svid = await mesh.ca.mintSvid('spiffe://jia.app/payment-functions');
+    const extension = await startSecretsExtensionEndpoint({ token: 'sandbox-session-token' });
+    const saved = process.env.AWS_SESSION_TOKEN;
+    try {
+      process.env.AWS_SESSION_TOKEN = 'sandbox-session-token';
+      extension.put('spire-svid/payment-functions', { SecretBinary: spireSecretBinary(svid, mesh.ca.bundlePem) });
+      const runtime = newRuntime({
+        SVID_SECRET_ID: 'spire-svid/payment-functions',
+        SECRETS_MANAGER_ACCESS: 'extension',
+        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(extension.port),
+      });
+
+      const user = await runtime.contactClient(lambdaContext()).getUserInfo('user-1');
+
+      expect(user.id).toBe('user-1');
+      expect(runtime.identity.peek()?.svid.serialNumber).toBe(svid.serialNumber);
+      expect(runtime.identity.description).toBe('secret spire-svid/payment-functions through the secrets extension');
+      expect(extension.requests).toHaveLength(1);
+    } finally {
+      await extension.close();
+      if (saved === undefined) delete process.env.AWS_SESSION_TOKEN;
+      else process.env.AWS_SESSION_TOKEN = saved;
+    }
   });
 
   it('answers the health check of a configured service', async () => {
