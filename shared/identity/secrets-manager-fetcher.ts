@@ -17,6 +17,11 @@ export interface SecretsManagerSvidFetcherOptions extends SecretsManagerValueOpt
   pollIntervalMs?: number;
 }
 
+export const SECRETS_MANAGER_SVID_FETCHER_DEFAULTS = {
+  now: Date.now,
+  pollIntervalMs: IDENTITY_SOURCE_DEFAULTS.minRefreshIntervalMs,
+} as const satisfies Required<Pick<SecretsManagerSvidFetcherOptions, 'now' | 'pollIntervalMs'>>;
+
 /**
  * Fetches the function's SVID from the secret SPIRE's `aws_secretsmanager` SVIDStore keeps
  * current, through the SDK or the AWS Parameters and Secrets Lambda Extension
@@ -34,7 +39,7 @@ export interface SecretsManagerSvidFetcherOptions extends SecretsManagerValueOpt
  */
 export function secretsManagerSvidFetcher(secretId: string, options: SecretsManagerSvidFetcherOptions = {}): SvidFetcher {
   const access = options.access ?? SECRETS_MANAGER_ACCESS_DEFAULTS;
-  const now = options.now ?? Date.now;
+  const { now, pollIntervalMs } = { ...SECRETS_MANAGER_SVID_FETCHER_DEFAULTS, ...options };
   const read = secretsManagerValue(secretId, options);
   if (access.mode === 'sdk') {
     return async function fetchSvidFromSecretsManager() {
@@ -42,7 +47,7 @@ export function secretsManagerSvidFetcher(secretId: string, options: SecretsMana
     };
   }
   const fresh = sdkSecretValue(secretId, options.client);
-  const trustedForMs = access.extensionCacheTtlSeconds * 1000 + (options.pollIntervalMs ?? IDENTITY_SOURCE_DEFAULTS.minRefreshIntervalMs);
+  const trustedForMs = access.extensionCacheTtlSeconds * 1000 + pollIntervalMs;
   return async function fetchSvidThroughExtension() {
     const at = now();
     let cached: SvidMaterial | undefined;
