@@ -20,7 +20,16 @@ describe('npm run bench', () => {
     const figures = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
     expect(lines).toHaveLength(1);
     expect(Object.keys(figures).sort()).toEqual([...BENCH_FIGURE_KEYS].sort());
-    for (const key of BENCH_FIGURE_KEYS) expect(Number.isFinite(figures[key]), key).toBe(true);
+    for (const key of BENCH_FIGURE_KEYS.filter((k) => k !== 'cold_start_phases_ms')) expect(Number.isFinite(figures[key]), key).toBe(true);
+    // Both sides' cold start by phase; the function's went through every phase, the bare client's
+    // read its PEMs and address at import.
+    const phases = figures.cold_start_phases_ms as Record<'function' | 'bare', Record<string, number>>;
+    for (const side of ['function', 'bare'] as const) {
+      expect(Object.keys(phases[side]).sort(), side).toEqual(['discovery', 'first_call', 'flush', 'handshake', 'import', 'svid']);
+      for (const [phase, ms] of Object.entries(phases[side])) expect(ms, `${side} ${phase}`).toBeGreaterThanOrEqual(0);
+    }
+    for (const phase of ['import', 'svid', 'discovery', 'handshake', 'first_call', 'flush']) expect(phases.function[phase], phase).toBeGreaterThan(0);
+    expect([phases.bare.svid, phases.bare.discovery]).toEqual([0, 0]);
   }, 90_000);
 
   it('with --only, measures those phases and reports every other figure as null, not as a number', async () => {
