@@ -34,9 +34,10 @@
  * the timing, every event of the batch is applied again through an `EntitlementStore`, which must
  * answer `duplicate` for all 5 members (the item holds that very event).
  *
- * Rounds: each side runs a few batches per round, the side that goes first alternating; a side's
- * records per second in a round are its records over the sum of its batches' times, and the
- * figure is the median over rounds of handler / bare. Warm-up batches, unmeasured, come first
+ * Rounds: a round runs a few batches of each side, interleaved batch by batch, the side that goes
+ * first alternating; a side's records per second in a round are its records over the sum of its
+ * batches' times (a slow batch costs throughput), and the figure is the median over rounds of
+ * handler / bare. Warm-up batches, unmeasured, come first
  * (connections, the SVID, the JIT), as in a container that has handled a few.
  */
 import { readFileSync } from 'node:fs';
@@ -82,7 +83,7 @@ type Side = 'handler' | 'bare';
 const handler = grantHandler as unknown as (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 await runPhase<GrantThroughputResult>(async ({ info, quick }) => {
-  const rounds = quick ? 1 : 12;
+  const rounds = quick ? 1 : 16;
   const batchesPerRound = quick ? 1 : 4;
   const warmups = quick ? 1 : 5;
   const writeConcurrency = entitlementsWriteConcurrencyFromEnv() ?? ENTITLEMENT_STORE_DEFAULTS.concurrency;
@@ -95,7 +96,8 @@ await runPhase<GrantThroughputResult>(async ({ info, quick }) => {
   }
 
   const output = quietOutput();
-  const bare = bareContactClient(info.contact.slow, bareCredentialsFrom((name) => readFileSync(join(info.svidDir, name))));
+  // The contact-service the handler is deployed against (`functionEnvironment` sets both).
+  const bare = bareContactClient(process.env.BARE_CONTACT_ADDRESS!, bareCredentialsFrom((name) => readFileSync(join(info.svidDir, name))));
   const dynamo = new DynamoDBClient({});
   const checker = new EntitlementStore({ tableName: ENTITLEMENTS_TABLE });
   // Entitlements of this run only: a store kept across runs may hold later events of another run.
@@ -148,20 +150,23 @@ await runPhase<GrantThroughputResult>(async ({ info, quick }) => {
   const cpuPerRecord = { handler: [] as number[], bare: [] as number[] };
   const batchMs = { handler: [] as number[], bare: [] as number[] };
   const ratios: number[] = [];
+  const records = batchesPerRound * GRANT_BATCH_SIZE;
   for (let round = 0; round < rounds; round++) {
-    const order: Side[] = round % 2 === 0 ? ['handler', 'bare'] : ['bare', 'handler'];
-    for (const side of order) {
-      let ms = 0;
-      let cpuMs = 0;
-      for (let i = 0; i < batchesPerRound; i++) {
+    const sums = { handler: { ms: 0, cpuMs: 0 }, bare: { ms: 0, cpuMs: 0 } };
+    for (let i = 0; i < batchesPerRound; i++) {
+      // Batch by batch, the side that goes first alternating, so that whatever else the machine
+      // does in a round falls on both sides alike.
+      const order: Side[] = (round + i) % 2 === 0 ? ['handler', 'bare'] : ['bare', 'handler'];
+      for (const side of order) {
         const one = await batch(side);
-        ms += one.ms;
-        cpuMs += one.cpuMs;
+        sums[side].ms += one.ms;
+        sums[side].cpuMs += one.cpuMs;
         batchMs[side].push(one.ms);
       }
-      const records = batchesPerRound * GRANT_BATCH_SIZE;
-      perSecond[side].push(records / (ms / 1000));
-      cpuPerRecord[side].push(cpuMs / records);
+    }
+    for (const side of ['handler', 'bare'] as const) {
+      perSecond[side].push(records / (sums[side].ms / 1000));
+      cpuPerRecord[side].push(sums[side].cpuMs / records);
     }
     ratios.push(perSecond.handler.at(-1)! / perSecond.bare.at(-1)!);
   }
