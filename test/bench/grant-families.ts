@@ -21,6 +21,11 @@ export const GRANT_FAMILY_COUNT = 100;
 /** Members of each family, purchaser included. */
 export const GRANT_FAMILY_SIZE = 5;
 
+/** The id of family `n` (1-based). */
+export function grantFamilyIdOf(n: number): string {
+  return `grant-family-${n}`;
+}
+
 /** The purchaser of family `n` (1-based). */
 export function grantPurchaserOf(n: number): string {
   return `grant-${n}-1`;
@@ -34,6 +39,6 @@ export function grantFamilyMemberIds(n: number): string[] {
 /** Every user of every family, shaped like the contact-service contract. */
 export function grantFamilyUsers(): UserInfo[] {
   return Array.from({ length: GRANT_FAMILY_COUNT }, (_, f) =>
-    grantFamilyMemberIds(f + 1).map((id) => ({ id, name: `Member ${id}`, email: `${id}@example.test`, familyId: `grant-family-${f + 1}` })),
+    grantFamilyMemberIds(f + 1).map((id) => ({ id, name: `Member ${id}`, email: `${id}@example.test`, familyId: grantFamilyIdOf(f + 1) })),
   ).flat();
 }

@@ -52,7 +52,7 @@ import { entitlementKey, prepareWrite } from '../../../shared/entitlements/entit
 import { entitlementsWriteConcurrencyFromEnv } from '../../../shared/entitlements/entitlements-table-env.js';
 import { bareContactClient, bareCredentialsFrom } from '../bare-client.js';
 import { ENTITLEMENTS_TABLE } from '../bench-server.js';
-import { GRANT_BATCH_SIZE, GRANT_FAMILY_COUNT, GRANT_FAMILY_SIZE, grantFamilyMemberIds, grantPurchaserOf } from '../grant-families.js';
+import { GRANT_BATCH_SIZE, GRANT_FAMILY_COUNT, GRANT_FAMILY_SIZE, grantFamilyIdOf, grantFamilyMemberIds, grantPurchaserOf } from '../grant-families.js';
 import { grantCommand, invocationContext, sqsBatchOf } from '../lambda-events.js';
 import { runPhase } from '../phase.js';
 import { quietOutput } from '../quiet-output.js';
@@ -136,7 +136,7 @@ await runPhase<GrantThroughputResult>(async ({ info, quick }) => {
     const cpu = process.cpuUsage(cpuBefore);
     if (result.batchItemFailures.length > 0) throw new Error(`${side}: ${result.batchItemFailures.length} of ${GRANT_BATCH_SIZE} records failed`);
     const checks = await Promise.all(
-      commands.map((command, i) => checker.applyToMembers(grantFamilyMemberIds(families[i]!), { ...command, familyId: `grant-family-${families[i]}` })),
+      commands.map((command, i) => checker.applyToMembers(grantFamilyMemberIds(families[i]!), { ...command, familyId: grantFamilyIdOf(families[i]!) })),
     );
     const took = checks.flatMap((outcomes) => [...outcomes.values()]).filter((outcome) => outcome === 'duplicate').length;
     if (took !== GRANT_BATCH_SIZE * GRANT_FAMILY_SIZE) throw new Error(`${side}: ${took} of ${GRANT_BATCH_SIZE * GRANT_FAMILY_SIZE} writes took effect`);
