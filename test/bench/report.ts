@@ -227,8 +227,7 @@ function grantThroughputTable(g: GrantThroughputResult): string {
       side('grant-entitlements handler (middy, mesh client, store, Powertools)', g.handlerRecordsPerSecond, g.handlerBatchMs, g.handlerCpuMsPerRecord),
       side('bare loop (bare grpc-js client, plain DynamoDBClient)', g.bareRecordsPerSecond, g.bareBatchMs, g.bareCpuMsPerRecord),
     ]),
-    `Both sides: contact-service +5 ms a call, store 5 ms a write; a batch's records all at once, each record's ${g.familySize} writes at once
-` +
+    `Both sides: contact-service +5 ms a call, store 5 ms a write; a batch's records all at once, each record's ${g.familySize} writes at once\n` +
       `(${g.batchSize * g.familySize} in flight). ${g.writesChecked} writes checked to have taken effect (each event applied again answers duplicate).`,
   ].join('\n');
 }
