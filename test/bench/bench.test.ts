@@ -33,7 +33,7 @@ describe('npm run bench', () => {
   }, 90_000);
 
   it('with --only, measures those phases and reports every other figure as null, not as a number', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/bench/run-bench.ts', '--quick', '--json', '--only', 'fanout'], {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/bench/run-bench.ts', '--quick', '--json', '--only', 'fanout,grant-throughput'], {
       cwd: ROOT,
       timeout: 60_000,
     });
@@ -41,7 +41,7 @@ describe('npm run bench', () => {
     const figures = JSON.parse(stdout.trim()) as Record<string, unknown>;
     expect(Object.keys(figures).sort()).toEqual([...BENCH_FIGURE_KEYS].sort());
     // The bundles are built for every run, so their sizes are always measured.
-    const measured = ['fanout_speedup', 'bundle_ratio_max'];
+    const measured = ['fanout_speedup', 'grant_throughput_ratio', 'bundle_ratio_max'];
     for (const key of measured) expect(Number.isFinite(figures[key]), key).toBe(true);
     for (const key of BENCH_FIGURE_KEYS.filter((k) => !measured.includes(k))) expect(figures[key], key).toBeNull();
   }, 60_000);
@@ -53,7 +53,7 @@ describe('npm run bench', () => {
 
     expect(failure).toMatchObject({
       code: 2,
-      stderr: 'bench: unknown phase "warmth"; phases: warm, cold, fanout, breaker, steady-state, discovery-ttl\n',
+      stderr: 'bench: unknown phase "warmth"; phases: warm, cold, fanout, grant-throughput, breaker, steady-state, discovery-ttl\n',
     });
   });
 });

@@ -35,7 +35,7 @@ export type BundleName = keyof typeof HANDLER_ENTRIES;
 export const FUNCTION_BUNDLES = ['get-user-info', 'grant-entitlements', 'mesh-health', 'payment-webhook'] as const satisfies readonly BundleName[];
 
 /** The phases (`phases/<name>.ts`), each run in a process of its own. */
-export const PHASES = ['warm', 'fanout', 'breaker', 'steady-state', 'discovery-ttl'] as const;
+export const PHASES = ['warm', 'fanout', 'grant-throughput', 'breaker', 'steady-state', 'discovery-ttl'] as const;
 
 export type PhaseName = (typeof PHASES)[number];
 

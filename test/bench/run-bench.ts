@@ -26,6 +26,7 @@ import { spawnPhase, type PhaseOptions } from './phase.js';
 import type { BreakerResult } from './phases/breaker.js';
 import type { DiscoveryTtlResult } from './phases/discovery-ttl.js';
 import type { FanoutResult } from './phases/fanout.js';
+import type { GrantThroughputResult } from './phases/grant-throughput.js';
 import type { SteadyStateResult } from './phases/steady-state.js';
 import type { WarmResult } from './phases/warm.js';
 import { BENCH_PHASES, benchFigures, renderReport, type BenchPhase, type ColdStartFigure, type Measurements } from './report.js';
@@ -142,6 +143,12 @@ async function measure(info: BenchServerInfo, built: BuiltBundles): Promise<Meas
       results.fanout = await spawnPhase<FanoutResult>(phases.fanout, functionEnvironment(info, { ...slow, store: 'latency' }), options);
       if (quick) return;
       results.fanoutDynalite = await spawnPhase<FanoutResult>(phases.fanout, functionEnvironment(info, { ...slow, store: 'dynalite' }), options);
+    },
+    'grant-throughput': async () => {
+      progress('grant-entitlements throughput against a bare loop, interleaved');
+      // The contact-service +5 ms a call, like the store's 5 ms a write (the phase says why).
+      const env = functionEnvironment(info, { discovery: 'static', contact: 'slow', store: 'latency' });
+      results.grantThroughput = await spawnPhase<GrantThroughputResult>(phases['grant-throughput'], env, options);
     },
     breaker: async () => {
       progress('open-breaker rejections');
