@@ -16,12 +16,22 @@ export interface ColdStart {
   phases: ColdStartPhases;
 }
 
+/** The memory of get-user-info and grant-entitlements as deployed (`cdk/config.ts`). */
+const FUNCTION_MEMORY_MB = 512;
+
 /**
- * The arguments Lambda's bootstrap starts Node with for the Node.js runtimes (less the heap sizes
- * it derives from the function's memory). `--expose-gc` is a V8 flag, which V8 keys its compile
- * cache by.
+ * The arguments Lambda's bootstrap starts Node with for the Node.js runtimes: `--expose-gc`, the
+ * header limit, and heap limits derived from the function's memory (a tenth of it for the young
+ * generation, split into two semi-spaces, the rest for the old one). `--expose-gc` is a V8 flag,
+ * which V8 keys its compile cache by; the heap limits are not.
  */
-export const LAMBDA_NODE_ARGS = ['--expose-gc', '--max-http-header-size', '81920'];
+export const LAMBDA_NODE_ARGS = [
+  '--expose-gc',
+  '--max-http-header-size',
+  '81920',
+  `--max-semi-space-size=${Math.floor(FUNCTION_MEMORY_MB / 10 / 2)}`,
+  `--max-old-space-size=${FUNCTION_MEMORY_MB - Math.floor(FUNCTION_MEMORY_MB / 10)}`,
+];
 
 /**
  * Runs `runner` on `bundle` in a fresh process with `env` (and nothing of this process's
