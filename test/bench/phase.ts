@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { BenchServerInfo } from './bench-server.js';
+import { LAMBDA_NODE_ARGS } from './cold-start.js';
 
 export interface PhaseOptions {
   info: BenchServerInfo;
@@ -26,14 +27,18 @@ export async function runPhase<R>(body: (options: PhaseOptions) => Promise<R>): 
 }
 
 /**
- * Runs the phase bundled at `bundle` in a child process (with `--expose-gc`), with `env` on top of
- * this process's environment, and returns what it sent.
+ * Runs the phase bundled at `bundle` in a child process (with Lambda's Node arguments, which
+ * include `--expose-gc`), with `env` on top of
+ * this process's environment, and returns what it sent. With `BENCH_CPU_PROF_DIR` set, the phase
+ * writes a V8 CPU profile (`--cpu-prof`, which `NODE_OPTIONS` does not take) into that directory.
  *
  * @throws the phase's error, or when it exits without answering.
  */
 export function spawnPhase<R>(bundle: string, env: Record<string, string>, options: PhaseOptions): Promise<R> {
   const name = bundle.split('/').pop();
-  const child = spawn(process.execPath, ['--expose-gc', bundle], {
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...LAMBDA_NODE_ARGS, ...profile, bundle], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: { ...process.env, ...env, BENCH_PHASE: JSON.stringify(options) },
   });
