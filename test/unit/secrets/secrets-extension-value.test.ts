@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 afterEach(() => {
   extension.requests.length = 0;
-  extension.notReady(0, 0, '');
+  extension.answerNext(0, 0, '');
 });
 
 /** The reader pointed at the stand-in with the sandbox's token; `opts` override. */
@@ -103,7 +103,7 @@ describe('secretsExtensionValue', () => {
   });
 
   it('reports any other failure as SECRET_FETCH_FAILED without the body of the answer', async () => {
-    extension.notReady(1, 500, 'an unexpected error occurred while executing request');
+    extension.answerNext(1, 500, 'an unexpected error occurred while executing request');
 
     const error = await secretErrorOf(reader('payments/webhook'));
 
@@ -116,7 +116,7 @@ describe('secretsExtensionValue', () => {
     [503, 'Serving not enabled. Hit the /start_serving endpoint to enable serving requests.'],
     [429, 'Connection limit exceeded'],
   ])('asks again while the extension answers %i "%s", then reads the secret', async (status, body) => {
-    extension.notReady(3, status, body);
+    extension.answerNext(3, status, body);
 
     const answer = await reader('payments/webhook')();
 
@@ -140,7 +140,7 @@ describe('secretsExtensionValue', () => {
   });
 
   it('gives up once the extension stays not ready past readyWithinMs, naming the last status', async () => {
-    extension.notReady(1_000, 503, 'Serving not enabled.');
+    extension.answerNext(1_000, 503, 'Serving not enabled.');
 
     const started = performance.now();
     const error = await secretErrorOf(reader('payments/webhook', { readyWithinMs: 100, retryDelayMs: 10, maxRetryDelayMs: 20 }));
@@ -169,7 +169,7 @@ describe('secretsExtensionValue', () => {
   it('rejects a 200 that is not GetSecretValue json without echoing it', async () => {
     const server = await startSecretsExtensionEndpoint({ token: TOKEN });
     try {
-      server.notReady(1, 200, 'whsec_not_json');
+      server.answerNext(1, 200, 'whsec_not_json');
       const error = await secretErrorOf(reader('payments/webhook', { port: server.port }));
 
       expect(error.code).toBe('SECRET_FETCH_FAILED');
