@@ -69,6 +69,7 @@ describe('loadMeshConfig from a YAML file', () => {
       discovery: {
         namespace: 'mesh.local',
         scheme: 'cloudmap',
+        dnsFirst: false,
         order: ['cloudmap', 'dns', 'static'],
         dnsServers: ['127.0.0.1:5353'],
         ttlSeconds: 30,
