@@ -54,7 +54,9 @@ export class DnsSource implements DiscoverySource {
     const cancel = () => resolver.cancel();
     signal.addEventListener('abort', cancel, { once: true });
     try {
-      // Settled, not raced: an SRV answer must not be lost to an error of the A/AAAA lookup.
+      // Settled, then taken in order of preference: a preferred answer stands whatever a later
+      // lookup did, and a preferred lookup that failed fails the source (what it would have
+      // answered, e.g. SRV's ports, is unknown) rather than let a lesser answer through.
       const [cloudMapSrv, grpcSrv, direct] = await Promise.allSettled([
         srvAddresses(resolver, host),
         srvAddresses(resolver, `_grpc._tcp.${host}`),

@@ -6,10 +6,12 @@ import { discoveryFromConfig } from '../../../shared/discovery/discovery-from-co
 import { LocalDnsServer } from '../../local/dns-server.js';
 
 /**
- * What DNS first saves a cold start: the Cloud Map SDK is never loaded while DNS answers. The SDK
- * module is watched (the real one, loaded through the mock's factory) rather than mocked, and the
- * fallback reaches a Cloud Map stand-in on 127.0.0.1 through `AWS_ENDPOINT_URL_SERVICEDISCOVERY`
- * with the real client. Nothing in this file imports the SDK itself.
+ * `discoveryFromConfig` with `SERVICE_MESH_DISCOVERY_DNS_FIRST`, in a file of its own because
+ * `discovery-from-config.test.ts` imports the SDK (for aws-sdk-client-mock). What DNS first saves
+ * a cold start: the Cloud Map SDK is never loaded while DNS answers. The SDK module is watched
+ * (the real one, loaded through the mock's factory) rather than mocked, and the fallback reaches a
+ * Cloud Map stand-in on 127.0.0.1 through `AWS_ENDPOINT_URL_SERVICEDISCOVERY` with the real
+ * client. Nothing in this file imports the SDK itself.
  */
 const sdk = vi.hoisted(() => ({ loads: 0 }));
 vi.mock('@aws-sdk/client-servicediscovery', async (importOriginal) => {
