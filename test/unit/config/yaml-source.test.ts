@@ -228,6 +228,17 @@ describe('loadMeshConfig rejects a bad file', () => {
     });
   });
 
+  it('reads service_mesh.discovery.dns_first, and names its YAML path when the scheme is not cloudmap', async () => {
+    const dnsFirst = await yamlFile('service_mesh: { discovery: { namespace: mesh.local, dns_first: true } }');
+    expect(loadMeshConfig({ CONFIG_FILE: dnsFirst }).discovery.order).toEqual(['dns', 'cloudmap', 'static']);
+
+    const path = await yamlFile('service_mesh: { discovery: { namespace: mesh.local, scheme: dns, dns_first: true } }');
+    const error = configError({ CONFIG_FILE: path });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(`service_mesh.discovery.dns_first in ${path} must be false unless SERVICE_MESH_DISCOVERY_SCHEME is cloudmap`);
+    expect(error.message).toContain('got "true" with scheme "dns"');
+  });
+
   it.each([
     ['not YAML', 'service_mesh: [unclosed', 'is not valid YAML'],
     ['not a mapping', '- a\n- b', 'must hold a mapping, got ["a","b"]'],
