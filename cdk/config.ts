@@ -84,6 +84,12 @@ export interface AppConfig extends UserApiConfig {
   logRetentionDays: RetentionDays;
   /** Bundle the AWS SDK into every function instead of importing the Lambda runtime's. */
   bundleAwsSdk: boolean;
+  /** `NODE_OPTIONS=--enable-source-maps`: stack traces mapped to the sources, at a cold-start cost. */
+  sourceMaps: boolean;
+  /** Ship V8's compile cache in every asset (used only by the Node version and architecture that built it). */
+  compileCache: boolean;
+  /** The functions' instruction set. */
+  architecture: (typeof ARCHITECTURES)[number];
   paymentWebhookMemoryMb: number;
   paymentWebhookTimeoutSeconds: number;
   grantEntitlementsMemoryMb: number;
@@ -137,6 +143,10 @@ export interface AppConfig extends UserApiConfig {
 const NAMESPACE_TYPES = ['dns-private', 'dns-public', 'http'] as const;
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+/** Lambda's instruction sets, as Lambda names them. */
+export const ARCHITECTURES = ['arm64', 'x86_64'] as const;
+/** The instruction set of the Node running the synth: a compile cache is only good for that one. */
+export const SYNTH_ARCHITECTURE: string = ({ arm64: 'arm64', x64: 'x86_64' } as Record<string, string>)[process.arch] ?? process.arch;
 
 /** Every default, declared once; the mesh's own defaults come from the mesh layer's. */
 export const APP_CONFIG_DEFAULTS = {
@@ -160,6 +170,9 @@ export const APP_CONFIG_DEFAULTS = {
   logLevel: 'INFO',
   logRetentionDays: RetentionDays.ONE_MONTH,
   bundleAwsSdk: FUNCTION_BUNDLING_DEFAULTS.bundleAwsSdk,
+  sourceMaps: FUNCTION_BUNDLING_DEFAULTS.sourceMaps,
+  compileCache: FUNCTION_BUNDLING_DEFAULTS.compileCache,
+  architecture: 'arm64',
   paymentWebhookMemoryMb: 256,
   paymentWebhookTimeoutSeconds: 10,
   grantEntitlementsMemoryMb: 512,
@@ -232,6 +245,9 @@ const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>
   logLevel: oneOf(LOG_LEVELS),
   logRetentionDays: oneOf(Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number')),
   bundleAwsSdk: bool,
+  sourceMaps: bool,
+  compileCache: bool,
+  architecture: oneOf(ARCHITECTURES),
   paymentWebhookMemoryMb: MEMORY,
   paymentWebhookTimeoutSeconds: TIMEOUT,
   grantEntitlementsMemoryMb: MEMORY,
@@ -317,6 +333,11 @@ function crossFieldIssues(config: AppConfig): string[] {
   };
   exactlyOne('svidSecretArn', 'svidSecretName');
   exactlyOne('webhookSigningSecretArn', 'webhookSigningSecretName');
+  if (config.compileCache && config.architecture !== SYNTH_ARCHITECTURE) {
+    issues.push(
+      `context compileCache needs the functions' architecture to be this machine's (${SYNTH_ARCHITECTURE}): V8's cache is only used where it was built, got architecture ${quote(config.architecture)}`,
+    );
+  }
   if (config.alarmTopicArn !== undefined && config.alarmEmail !== undefined) {
     issues.push('context may set only one of alarmTopicArn and alarmEmail');
   }

@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
+import { compileCacheEnvironment, compileCacheHooks, LAMBDA_TASK_ROOT } from './compile-cache.js';
 
 /** What a deployment may choose about its bundles. */
 export interface FunctionBundlingOptions {
@@ -16,10 +17,24 @@ export interface FunctionBundlingOptions {
    * at about 400 KB a function.
    */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * Have Node apply the bundle's source map to stack traces (`NODE_OPTIONS=--enable-source-maps`).
+   * Node then reads and parses the map at every cold start (measured: +53 ms against +24 ms for
+   * the bare client, see test/bench/RESULTS.md), so it is off by default. The map is shipped
+   * either way, and function names and line breaks are kept, so a stack trace stays readable.
+   */
+  readonly sourceMaps?: boolean;
+  /**
+   * Ship V8's compile cache of the bundle in the asset (see `compile-cache.ts`): only used where
+   * the Lambda runtime's Node version and architecture are the ones that built it.
+   */
+  readonly compileCache?: boolean;
 }
 
 export const FUNCTION_BUNDLING_DEFAULTS = {
   bundleAwsSdk: false,
+  sourceMaps: false,
+  compileCache: false,
 } as const satisfies Required<FunctionBundlingOptions>;
 
 /**
@@ -54,10 +69,15 @@ const CHOICES = {
   target: 'node24',
   mainFields: ['module', 'main'],
   banner: REQUIRE_SHIM,
-  minify: true,
+  // Identifiers and syntax minified, line breaks kept: a stack trace's `index.mjs:40213:18`
+  // points at one statement of readable code in the deployed bundle, with or without the map.
+  minifyIdentifiers: true,
+  minifySyntax: true,
+  minifyWhitespace: false,
   // Named functions (middy's, the mesh layer's) stay readable in stack traces and X-Ray.
   keepNames: true,
-  // Linked maps (`NODE_OPTIONS=--enable-source-maps`) without the sources: they stay small.
+  // Linked maps, shipped beside the bundle for `--enable-source-maps` or offline symbolication,
+  // without the sources: they stay small.
   sourcesContent: false,
   aliases: ALIASES,
 };
@@ -68,7 +88,23 @@ function externals(options: FunctionBundlingOptions): string[] {
 }
 
 /**
- * The `bundling` of a `NodejsFunction`: one minified ESM file with a linked source map, built by
+ * The environment the Lambda runtime starts Node with for these bundles: the source-map flag and
+ * the compile cache's location, when chosen. `taskRoot` is where the asset is unpacked.
+ */
+export function runtimeEnvironment(options: FunctionBundlingOptions = {}, taskRoot = LAMBDA_TASK_ROOT): Record<string, string> {
+  const { sourceMaps, compileCache } = { ...FUNCTION_BUNDLING_DEFAULTS, ...withoutUndefined(options) };
+  return {
+    ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+    ...(compileCache ? compileCacheEnvironment(taskRoot) : {}),
+  };
+}
+
+function withoutUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/**
+ * The `bundling` of a `NodejsFunction`: one ESM file with a linked source map, built by
  * the local esbuild (a devDependency), never in Docker. `nodeModules` are installed beside the
  * bundle instead of bundled.
  */
@@ -78,14 +114,20 @@ export function lambdaBundling(options: FunctionBundlingOptions & { nodeModules?
     target: CHOICES.target,
     mainFields: [...CHOICES.mainFields],
     banner: CHOICES.banner,
-    minify: CHOICES.minify,
+    // CDK's `minify` is all three; the two kept are esbuild arguments.
+    minify: false,
     keepNames: CHOICES.keepNames,
     sourceMap: true,
     sourceMapMode: SourceMapMode.DEFAULT,
     sourcesContent: CHOICES.sourcesContent,
     // Explicit rather than CDK's default, which would follow a feature flag the benchmark cannot see.
     externalModules: externals(options),
-    esbuildArgs: Object.fromEntries(Object.entries(CHOICES.aliases).map(([from, to]) => [`--alias:${from}`, to])),
+    esbuildArgs: {
+      '--minify-identifiers': CHOICES.minifyIdentifiers,
+      '--minify-syntax': CHOICES.minifySyntax,
+      ...Object.fromEntries(Object.entries(CHOICES.aliases).map(([from, to]) => [`--alias:${from}`, to])),
+    },
+    ...(options.compileCache ?? FUNCTION_BUNDLING_DEFAULTS.compileCache ? { commandHooks: compileCacheHooks() } : {}),
     forceDockerBundling: false,
     ...(options.nodeModules ? { nodeModules: options.nodeModules } : {}),
   };
@@ -103,7 +145,9 @@ export function esbuildOptions(options: FunctionBundlingOptions = {}): BuildOpti
     target: CHOICES.target,
     mainFields: [...CHOICES.mainFields],
     banner: { js: CHOICES.banner },
-    minify: CHOICES.minify,
+    minifyIdentifiers: CHOICES.minifyIdentifiers,
+    minifySyntax: CHOICES.minifySyntax,
+    minifyWhitespace: CHOICES.minifyWhitespace,
     keepNames: CHOICES.keepNames,
     sourcemap: 'linked',
     sourcesContent: CHOICES.sourcesContent,

@@ -13,7 +13,7 @@ import type { Construct } from 'constructs';
 import type { CircuitBreakerConfig } from '../../shared/config/mesh-config.js';
 import { ConfigError } from '../../shared/errors.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../../shared/observability/metric-names.js';
-import { lambdaBundling, type FunctionBundlingOptions } from '../bundling/function-bundling.js';
+import { lambdaBundling, runtimeEnvironment, type FunctionBundlingOptions } from '../bundling/function-bundling.js';
 
 /** The checkout's root: entries, the lock file and tsconfig.json are found from here. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,6 +32,8 @@ export interface MeshFunctionProps extends FunctionBundlingOptions {
   /** The mesh's VPC and the security group the function's network interfaces get. */
   readonly vpc: IVpc;
   readonly securityGroup: ISecurityGroup;
+  /** The instruction set; `arm64` unless set. */
+  readonly architecture?: 'arm64' | 'x86_64';
   /** Present when the function calls mesh services: its identity, discovery and call policy. */
   readonly mesh?: MeshMembership;
 }
@@ -80,9 +82,11 @@ export interface MeshServiceTarget {
 export type TableAccess = 'read' | 'readWrite';
 
 /**
- * The house Lambda function: Node.js 24 on arm64, X-Ray active, its own log group, an ESM bundle
- * built locally by esbuild as `cdk/bundling/function-bundling.ts` declares (minified, with source
- * maps, the AWS SDK the runtime's unless `bundleAwsSdk`), running in the mesh's VPC.
+ * The house Lambda function: Node.js 24 on arm64 (or `architecture`), X-Ray active, its own log
+ * group, an ESM bundle built locally by esbuild as `cdk/bundling/function-bundling.ts` declares
+ * (minified but for line breaks, names kept, its source map beside it and applied only with
+ * `sourceMaps`, the AWS SDK the runtime's unless `bundleAwsSdk`, V8's compile cache with
+ * `compileCache`), running in the mesh's VPC.
  *
  * Permissions and configuration travel together: every `use…` method grants exactly what the
  * function needs on one resource and sets the environment variable that names it, so a function
@@ -101,7 +105,7 @@ export class MeshFunction extends NodejsFunction {
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
+      architecture: props.architecture === 'x86_64' ? Architecture.X86_64 : Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
       tracing: Tracing.ACTIVE,
@@ -110,6 +114,7 @@ export class MeshFunction extends NodejsFunction {
       securityGroups: [props.securityGroup],
       bundling: lambdaBundling({
         bundleAwsSdk: props.bundleAwsSdk,
+        compileCache: props.compileCache,
         // xDS: grpc-js-xds is required at run time (not bundled), reads its Envoy protos from disk
         // and must register into the same grpc-js the mesh layer uses, so both ship as modules.
         ...(props.mesh?.discoveryScheme === 'xds' ? { nodeModules: ['@grpc/grpc-js', '@grpc/grpc-js-xds'] } : {}),
@@ -118,7 +123,7 @@ export class MeshFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...runtimeEnvironment({ sourceMaps: props.sourceMaps, compileCache: props.compileCache }),
       },
     });
     this.serviceName = props.serviceName;

@@ -71,6 +71,9 @@ export class PaymentFunctionsStack extends Stack {
       logRetention: config.logRetentionDays,
       logLevel: config.logLevel,
       bundleAwsSdk: config.bundleAwsSdk,
+      sourceMaps: config.sourceMaps,
+      compileCache: config.compileCache,
+      architecture: config.architecture,
     };
     const mesh: MeshMembership = {
       spiffeId: config.spiffeId,

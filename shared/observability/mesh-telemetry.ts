@@ -1,4 +1,5 @@
 import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
+import { compileCacheMiss } from './compile-cache-check.js';
 import { createMeshLogger, type MeshLogger } from './mesh-logger.js';
 import { MeshMetrics, type MeshMetricsOptions } from './mesh-metrics.js';
 
@@ -32,6 +33,10 @@ let container: MeshTelemetry | undefined;
  * the same aggregate, which the middleware flushes once per invocation.
  */
 export function meshTelemetry(): MeshTelemetry {
-  container ??= createMeshTelemetry();
+  if (container === undefined) {
+    container = createMeshTelemetry();
+    const miss = compileCacheMiss();
+    if (miss) container.logger.warn('compile cache not used: it was built for another Node version or architecture; the bundle compiles at every cold start', { ...miss });
+  }
   return container;
 }

@@ -20,11 +20,20 @@ describe('npm run bench', () => {
     const figures = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
     expect(lines).toHaveLength(1);
     expect(Object.keys(figures).sort()).toEqual([...BENCH_FIGURE_KEYS].sort());
-    for (const key of BENCH_FIGURE_KEYS) expect(Number.isFinite(figures[key]), key).toBe(true);
+    for (const key of BENCH_FIGURE_KEYS.filter((k) => k !== 'cold_start_phases_ms')) expect(Number.isFinite(figures[key]), key).toBe(true);
+    // Both sides' cold start by phase; the function's went through every phase, the bare client's
+    // read its PEMs and address at import.
+    const phases = figures.cold_start_phases_ms as Record<'function' | 'bare', Record<string, number>>;
+    for (const side of ['function', 'bare'] as const) {
+      expect(Object.keys(phases[side]).sort(), side).toEqual(['discovery', 'first_call', 'flush', 'handshake', 'import', 'svid']);
+      for (const [phase, ms] of Object.entries(phases[side])) expect(ms, `${side} ${phase}`).toBeGreaterThanOrEqual(0);
+    }
+    for (const phase of ['import', 'svid', 'discovery', 'handshake', 'first_call', 'flush']) expect(phases.function[phase], phase).toBeGreaterThan(0);
+    expect([phases.bare.svid, phases.bare.discovery]).toEqual([0, 0]);
   }, 90_000);
 
   it('with --only, measures those phases and reports every other figure as null, not as a number', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/bench/run-bench.ts', '--quick', '--json', '--only', 'fanout'], {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/bench/run-bench.ts', '--quick', '--json', '--only', 'fanout,grant-throughput'], {
       cwd: ROOT,
       timeout: 60_000,
     });
@@ -32,7 +41,7 @@ describe('npm run bench', () => {
     const figures = JSON.parse(stdout.trim()) as Record<string, unknown>;
     expect(Object.keys(figures).sort()).toEqual([...BENCH_FIGURE_KEYS].sort());
     // The bundles are built for every run, so their sizes are always measured.
-    const measured = ['fanout_speedup', 'bundle_ratio_max'];
+    const measured = ['fanout_speedup', 'grant_throughput_ratio', 'bundle_ratio_max'];
     for (const key of measured) expect(Number.isFinite(figures[key]), key).toBe(true);
     for (const key of BENCH_FIGURE_KEYS.filter((k) => !measured.includes(k))) expect(figures[key], key).toBeNull();
   }, 60_000);
@@ -44,7 +53,7 @@ describe('npm run bench', () => {
 
     expect(failure).toMatchObject({
       code: 2,
-      stderr: 'bench: unknown phase "warmth"; phases: warm, cold, fanout, breaker, steady-state, discovery-ttl\n',
+      stderr: 'bench: unknown phase "warmth"; phases: warm, cold, fanout, grant-throughput, breaker, steady-state, discovery-ttl\n',
     });
   });
 });

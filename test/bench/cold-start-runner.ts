@@ -3,10 +3,11 @@
  * `handler` once with a direct-invoke event, then report on file descriptor 3 and exit. The
  * benchmark bundles this runner too, so that no TypeScript loader is in the measured time.
  *
- *   node --enable-source-maps cold-start-runner.mjs <bundle.mjs> '<event JSON>'   (fd 3: a pipe)
+ *   node --expose-gc cold-start-runner.mjs <bundle.mjs> '<event JSON>'   (fd 3: a pipe)
  */
 import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { installColdStartProbe, type ColdStartPhases } from './cold-start-probe.js';
 import { invocationContext } from './lambda-events.js';
 
 /** What the runner reports: milliseconds since the process started (Node's time origin). */
@@ -16,16 +17,19 @@ export interface ColdStartReport {
   initMs: number;
   /** The first invocation answered. */
   firstCallMs: number;
+  phases?: ColdStartPhases;
   error?: string;
 }
 
 const [bundlePath, eventJson] = process.argv.slice(2);
+const probe = installColdStartProbe();
 let report: ColdStartReport;
 try {
   const { handler } = (await import(pathToFileURL(bundlePath!).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
   const initMs = performance.now();
   await handler(JSON.parse(eventJson!), invocationContext('cold-1'));
-  report = { ok: true, initMs, firstCallMs: performance.now() };
+  const firstCallMs = performance.now();
+  report = { ok: true, initMs, firstCallMs, phases: probe.phases(initMs, firstCallMs) };
 } catch (error) {
   report = { ok: false, initMs: Number.NaN, firstCallMs: Number.NaN, error: error instanceof Error ? error.message : String(error) };
 }

@@ -4,6 +4,7 @@
  * report, so Node's own start is in both) and by the runner itself.
  */
 import { spawn } from 'node:child_process';
+import type { ColdStartPhases } from './cold-start-probe.js';
 import type { ColdStartReport } from './cold-start-runner.js';
 
 export interface ColdStart {
@@ -12,22 +13,28 @@ export interface ColdStart {
   /** As the runner measured from the process's time origin. */
   initMs: number;
   firstCallMs: number;
+  phases: ColdStartPhases;
 }
 
-/** Lambda's Node runtime flags as the CDK stack sets them (`NODE_OPTIONS`). */
-export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+/**
+ * The arguments Lambda's bootstrap starts Node with for the Node.js runtimes (less the heap sizes
+ * it derives from the function's memory). `--expose-gc` is a V8 flag, which V8 keys its compile
+ * cache by.
+ */
+export const LAMBDA_NODE_ARGS = ['--expose-gc', '--max-http-header-size', '81920'];
 
 /**
  * Runs `runner` on `bundle` in a fresh process with `env` (and nothing of this process's
- * environment but `PATH` and `HOME`), invoking it once with `event`.
+ * environment but `PATH` and `HOME`; `NODE_OPTIONS` only as `env` sets it, as the stack sets it
+ * from `runtimeEnvironment`), invoking it once with `event`.
  *
  * @throws when the first call failed or the process gave no report.
  */
 export function coldStart(runner: string, bundle: string, event: unknown, env: Record<string, string>): Promise<ColdStart> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [runner, bundle, JSON.stringify(event)], {
+  const child = spawn(process.execPath, [...LAMBDA_NODE_ARGS, runner, bundle, JSON.stringify(event)], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_OPTIONS: LAMBDA_NODE_OPTIONS, ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_OPTIONS: '', ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
@@ -43,7 +50,7 @@ export function coldStart(runner: string, bundle: string, event: unknown, env: R
       if (text === '') return reject(new Error(`cold start of ${bundle} exited with code ${code} and no report: ${stderr.slice(-2000)}`));
       const report = JSON.parse(text) as ColdStartReport;
       if (!report.ok) return reject(new Error(`cold start of ${bundle} failed: ${report.error}; ${stderr.slice(-2000)}`));
-      resolve({ wallMs, initMs: report.initMs, firstCallMs: report.firstCallMs });
+      resolve({ wallMs, initMs: report.initMs, firstCallMs: report.firstCallMs, phases: report.phases! });
     });
   });
 }

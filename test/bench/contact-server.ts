@@ -6,8 +6,9 @@
  *
  * Starts a dev SPIFFE CA and, on 127.0.0.1:
  * - three reference contact-services over mTLS: `fast` (no added latency: the warm and cold
- *   figures), `slow` (+`BENCH_SLOW_LATENCY_MS`, default 5 ms per call: the fan-out figure) and
- *   `faulty` (switched to UNAVAILABLE to open a breaker);
+ *   figures), `slow` (+`BENCH_SLOW_LATENCY_MS`, default 5 ms per call: the fan-out and grant
+ *   throughput figures) and `faulty` (switched to UNAVAILABLE to open a breaker), each knowing
+ *   the fixtures' users and the grant-throughput families of 5 (`grant-families.ts`);
  * - dynalite with the entitlements table;
  * - Secrets Manager and Cloud Map stand-ins (AWS JSON 1.1) that count their calls: the secret
  *   holds the function's SVID in SPIRE's `SecretBinary` format, Cloud Map lists the `fast`
@@ -38,6 +39,8 @@ import { startContactService, type ContactServiceFault, type ContactServiceHandl
 import { DevCa, spireSecretBinary, writeSpiffeHelperFiles } from '../local/dev-ca.js';
 import { LocalDnsServer } from '../local/dns-server.js';
 import { startDynalite } from '../local/dynalite.js';
+import { USERS } from '../local/fixtures.js';
+import { grantFamilyUsers } from './grant-families.js';
 import { latencyStore } from './latency-store.js';
 import {
   CLOUD_MAP_NAMESPACE,
@@ -134,7 +137,8 @@ async function main(): Promise<void> {
   const svidDir = await mkdtemp(join(tmpdir(), 'bench-svid-'));
   await writeSpiffeHelperFiles(svidDir, functionSvid, ca.bundlePem);
 
-  const start = (extraLatencyMs: number) => startContactService({ svid: contactSvid, bundlePem: ca.bundlePem, extraLatencyMs });
+  const users = new Map([...USERS, ...grantFamilyUsers().map((u) => [u.id, u] as const)]);
+  const start = (extraLatencyMs: number) => startContactService({ svid: contactSvid, bundlePem: ca.bundlePem, extraLatencyMs, users });
   const services: Record<ContactServiceName, ContactServiceHandle> = {
     fast: await start(0),
     slow: await start(slowLatencyMs),

@@ -1,7 +1,8 @@
 /**
  * What Lambda hands a handler, for the benchmark's invocations: a context whose remaining time
- * counts down, and the SQS batch event of one entitlement command.
+ * counts down, and SQS batch events of entitlement commands.
  */
+import { createHash } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
 import type { EntitlementCommand, MemberEntitlementCommand } from '../../functions/payment-webhook/entitlement-command.js';
 import { lambdaContextOf } from '../fixtures/lambda-context.js';
@@ -15,22 +16,28 @@ let sequence = 0;
 
 /** The SQS event of one record carrying `command`, as the event source mapping delivers it. */
 export function sqsEventOf(command: EntitlementCommand): SQSEvent {
-  sequence++;
+  return sqsBatchOf([command]);
+}
+
+/** The SQS event of a batch: one record per command, in order, as the event source mapping delivers it. */
+export function sqsBatchOf(commands: readonly EntitlementCommand[]): SQSEvent {
   const now = String(Date.now());
   return {
-    Records: [
-      {
+    Records: commands.map((command) => {
+      sequence++;
+      const body = JSON.stringify(command);
+      return {
         messageId: `bench-${sequence}`,
         receiptHandle: `rh-${sequence}`,
-        body: JSON.stringify(command),
+        body,
         attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'bench', ApproximateFirstReceiveTimestamp: now },
         messageAttributes: {},
-        md5OfBody: '',
+        md5OfBody: createHash('md5').update(body).digest('hex'),
         eventSource: 'aws:sqs',
         eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:entitlement-commands',
         awsRegion: 'us-east-1',
-      },
-    ],
+      };
+    }),
   };
 }
 

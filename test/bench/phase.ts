@@ -27,13 +27,16 @@ export async function runPhase<R>(body: (options: PhaseOptions) => Promise<R>): 
 
 /**
  * Runs the phase bundled at `bundle` in a child process (with `--expose-gc`), with `env` on top of
- * this process's environment, and returns what it sent.
+ * this process's environment, and returns what it sent. With `BENCH_CPU_PROF_DIR` set, the phase
+ * writes a V8 CPU profile (`--cpu-prof`, which `NODE_OPTIONS` does not take) into that directory.
  *
  * @throws the phase's error, or when it exits without answering.
  */
 export function spawnPhase<R>(bundle: string, env: Record<string, string>, options: PhaseOptions): Promise<R> {
   const name = bundle.split('/').pop();
-  const child = spawn(process.execPath, ['--expose-gc', bundle], {
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
+  const child = spawn(process.execPath, ['--expose-gc', ...profile, bundle], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: { ...process.env, ...env, BENCH_PHASE: JSON.stringify(options) },
   });

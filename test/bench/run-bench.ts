@@ -19,12 +19,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { functionEnvironment, startBenchServer, type BenchServerInfo } from './bench-server.js';
 import { buildBundles, FUNCTION_BUNDLES, type BuiltBundles } from './bundles.js';
+import { COLD_START_PHASES, type ColdStartPhases } from './cold-start-probe.js';
 import { coldStart, type ColdStart } from './cold-start.js';
 import { describeMachine } from './machine.js';
 import { spawnPhase, type PhaseOptions } from './phase.js';
 import type { BreakerResult } from './phases/breaker.js';
 import type { DiscoveryTtlResult } from './phases/discovery-ttl.js';
 import type { FanoutResult } from './phases/fanout.js';
+import type { GrantThroughputResult } from './phases/grant-throughput.js';
 import type { SteadyStateResult } from './phases/steady-state.js';
 import type { WarmResult } from './phases/warm.js';
 import { BENCH_PHASES, benchFigures, renderReport, type BenchPhase, type ColdStartFigure, type Measurements } from './report.js';
@@ -72,14 +74,18 @@ const progress = (message: string) => {
  * Cold starts of `bundle` and of the bare client's bundle, in pairs whose order alternates; the
  * figure is the median of the pairs' ratios.
  */
-async function coldStarts(runner: string, bundle: string, bare: string, env: Record<string, string>, pairs: number): Promise<ColdStartFigure> {
+async function coldStarts(runner: string, bundle: string, bare: string, env: Record<string, string>, pairs: number, beforeEach = () => {}): Promise<ColdStartFigure> {
   const event = { userId: 'user-1' };
   const sides = { function: [] as ColdStart[], bare: [] as ColdStart[] };
   const ratios: number[] = [];
+  const run = (bundlePath: string) => {
+    beforeEach();
+    return coldStart(runner, bundlePath, event, env);
+  };
   for (let pair = 0; pair < pairs; pair++) {
     const functionFirst = pair % 2 === 0;
-    const first = await coldStart(runner, functionFirst ? bundle : bare, event, env);
-    const second = await coldStart(runner, functionFirst ? bare : bundle, event, env);
+    const first = await run(functionFirst ? bundle : bare);
+    const second = await run(functionFirst ? bare : bundle);
     const [fn, reference] = functionFirst ? [first, second] : [second, first];
     sides.function.push(fn);
     sides.bare.push(reference);
@@ -89,6 +95,7 @@ async function coldStarts(runner: string, bundle: string, bare: string, env: Rec
     wallMs: median(runs.map((r) => r.wallMs)),
     initMs: median(runs.map((r) => r.initMs)),
     firstCallMs: median(runs.map((r) => r.firstCallMs)),
+    phases: Object.fromEntries(COLD_START_PHASES.map((phase) => [phase, median(runs.map((r) => r.phases[phase]))])) as unknown as ColdStartPhases,
   });
   return { pairs, ratio: median(ratios), function: summary(sides.function), bare: summary(sides.bare) };
 }
@@ -117,7 +124,17 @@ async function measure(info: BenchServerInfo, built: BuiltBundles): Promise<Meas
       const benchFunction = handlers['bench-function'].path;
       results.cold = await coldStarts(runner, benchFunction, bare, deployed, quick ? 1 : 12);
       if (quick) return;
-      results.coldFromFiles = await coldStarts(runner, benchFunction, bare, functionEnvironment(info, { svid: 'files', discovery: 'static' }), 5);
+      // Each alternative with the bare client deployed the same way (the same NODE_OPTIONS, its own
+      // compile cache): the ratio is what the mesh layer costs under that choice.
+      const variants: [string, Record<string, string>, (() => void)?][] = [
+        ['sourceMaps (NODE_OPTIONS=--enable-source-maps)', { ...deployed, NODE_OPTIONS: '--enable-source-maps' }],
+        ['compileCache (V8 compile cache in the asset)', { ...deployed, ...built.compileCache!.env }, built.compileCache!.reset],
+        ['SVID from files, static address (no AWS request)', functionEnvironment(info, { svid: 'files', discovery: 'static' })],
+      ];
+      results.coldVariants = [];
+      for (const [label, env, reset] of variants) {
+        results.coldVariants.push({ label, figure: await coldStarts(runner, benchFunction, bare, env, 6, reset) });
+      }
       results.coldGetUserInfo = await coldStarts(runner, handlers['get-user-info'].path, bare, deployed, 5);
     },
     fanout: async () => {
@@ -126,6 +143,12 @@ async function measure(info: BenchServerInfo, built: BuiltBundles): Promise<Meas
       results.fanout = await spawnPhase<FanoutResult>(phases.fanout, functionEnvironment(info, { ...slow, store: 'latency' }), options);
       if (quick) return;
       results.fanoutDynalite = await spawnPhase<FanoutResult>(phases.fanout, functionEnvironment(info, { ...slow, store: 'dynalite' }), options);
+    },
+    'grant-throughput': async () => {
+      progress('grant-entitlements throughput against a bare loop, interleaved');
+      // The contact-service +5 ms a call, like the store's 5 ms a write (the phase says why).
+      const env = functionEnvironment(info, { discovery: 'static', contact: 'slow', store: 'latency' });
+      results.grantThroughput = await spawnPhase<GrantThroughputResult>(phases['grant-throughput'], env, options);
     },
     breaker: async () => {
       progress('open-breaker rejections');
@@ -153,7 +176,7 @@ async function main(): Promise<void> {
   progress(`${quick ? 'quick' : 'full'} run${scope} on ${machineAtStart.cpus} × ${machineAtStart.cpuModel}, node ${machineAtStart.node}`);
   const dir = await mkdtemp(join(import.meta.dirname, '../../node_modules/.bench-bundles-')); // the SDK is imported from node_modules
   progress('starting the servers; bundling as CDK does');
-  const [server, built] = await Promise.all([startBenchServer(), buildBundles(dir, { sourceMaps: !quick })]);
+  const [server, built] = await Promise.all([startBenchServer(), buildBundles(dir, { sourceMaps: !quick, compileCache: !quick })]);
   let measurements: Measurements;
   try {
     measurements = await measure(server.info, built);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { APP_CONFIG_DEFAULTS, APP_CONFIG_KEYS, appConfigFromContext, REQUIRED_KEYS, type AppConfig } from '../../cdk/config.js';
+import { APP_CONFIG_DEFAULTS, APP_CONFIG_KEYS, appConfigFromContext, REQUIRED_KEYS, SYNTH_ARCHITECTURE, type AppConfig } from '../../cdk/config.js';
 import { ConfigError } from '../../shared/errors.js';
 import { TEST_CONTEXT } from './synth-fixture.js';
 
@@ -152,6 +152,15 @@ describe('appConfigFromContext', () => {
     expect(issuesOf({ stripeEntitlementMap: '{"pro": "#link"}' })).toEqual([
       'context stripeEntitlementMap must map stripe price lookup_keys or product ids to entitlement names (a JSON object), got "{\\"pro\\": \\"#link\\"}"',
     ]);
+  });
+
+  it('ships a compile cache only for the architecture of the machine that builds it', () => {
+    const other = SYNTH_ARCHITECTURE === 'arm64' ? 'x86_64' : 'arm64';
+    expect(issuesOf({ compileCache: 'true', architecture: other })).toEqual([
+      `context compileCache needs the functions' architecture to be this machine's (${SYNTH_ARCHITECTURE}): V8's cache is only used where it was built, got architecture "${other}"`,
+    ]);
+    expect(configOf({ compileCache: 'true', architecture: SYNTH_ARCHITECTURE })).toMatchObject({ compileCache: true, architecture: SYNTH_ARCHITECTURE });
+    expect(configOf()).toMatchObject({ compileCache: false, sourceMaps: false, architecture: 'arm64' });
   });
 
   it('requires a batching window for batches above 10 records, as Lambda does', () => {

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type BuildOptions } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { esbuildOptions, lambdaBundling, REQUIRE_SHIM } from '../../cdk/bundling/function-bundling.js';
+import { COMPILE_CACHE_DIR } from '../../cdk/bundling/compile-cache.js';
+import { esbuildOptions, lambdaBundling, REQUIRE_SHIM, runtimeEnvironment } from '../../cdk/bundling/function-bundling.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -45,9 +46,42 @@ describe('function bundling', () => {
     expect(cdk.mainFields).toEqual(esbuild.mainFields);
     expect(cdk.banner).toBe(REQUIRE_SHIM);
     expect(esbuild.banner).toEqual({ js: REQUIRE_SHIM });
-    expect([cdk.minify, cdk.keepNames, cdk.sourcesContent]).toEqual([esbuild.minify, esbuild.keepNames, esbuild.sourcesContent]);
+    expect([cdk.keepNames, cdk.sourcesContent]).toEqual([esbuild.keepNames, esbuild.sourcesContent]);
     expect(cdk.externalModules).toEqual(esbuild.external);
-    expect(cdk.esbuildArgs).toEqual(Object.fromEntries(Object.entries(esbuild.alias ?? {}).map(([from, to]) => [`--alias:${from}`, to])));
+    // Minified but for line breaks: CDK's `minify` is all or nothing, so the two parts go as arguments.
+    expect(cdk.minify).toBe(false);
+    expect(esbuild).toMatchObject({ minifyIdentifiers: true, minifySyntax: true, minifyWhitespace: false, keepNames: true });
+    expect(cdk.esbuildArgs).toEqual({
+      '--minify-identifiers': true,
+      '--minify-syntax': true,
+      ...Object.fromEntries(Object.entries(esbuild.alias ?? {}).map(([from, to]) => [`--alias:${from}`, to])),
+    });
+  });
+
+  it('ships the source map but has Node apply it only with sourceMaps', () => {
+    expect(lambdaBundling()).toMatchObject({ sourceMap: true });
+    expect(runtimeEnvironment()).toEqual({});
+    expect(runtimeEnvironment({ sourceMaps: true })).toEqual({ NODE_OPTIONS: '--enable-source-maps' });
+  });
+
+  it('primes a compile cache after bundling and points Node at it in /var/task only with compileCache', () => {
+    expect(lambdaBundling().commandHooks).toBeUndefined();
+    const hooks = lambdaBundling({ compileCache: true }).commandHooks!;
+    const [command, ...others] = hooks.afterBundling('/in', '/asset-output');
+    expect(others).toEqual([]);
+    expect(command).toBe(`"${process.execPath}" "${join(import.meta.dirname, '../../cdk/bundling/prime-compile-cache.mjs')}" "/asset-output" index.mjs`);
+    expect([hooks.beforeBundling('/in', '/out'), hooks.beforeInstall('/in', '/out')]).toEqual([[], []]);
+    expect(runtimeEnvironment({ compileCache: true })).toEqual({ NODE_COMPILE_CACHE: `/var/task/${COMPILE_CACHE_DIR}`, NODE_COMPILE_CACHE_PORTABLE: '1' });
+  });
+
+  it('keeps a bundle\'s statements on lines of their own and its functions\' names', async () => {
+    const source = 'export function grantToFamily(members: string[]) {\n  for (const member of members) console.error(member);\n  return members.length;\n}\nconsole.log(JSON.stringify(grantToFamily.name));';
+    const result = await build({ ...esbuildOptions(), sourcemap: false, write: false, stdin: { contents: source, loader: 'ts', resolveDir: dir } });
+    const code = result.outputFiles[0]!.text;
+
+    expect(code).toMatch(/function \w\(\w\) \{\n\s+for \(let \w of \w\) console\.error\(\w\);\n\s+return \w\.length;\n\}/);
+    expect(code).not.toContain('members');
+    await expect(runBundled(source, esbuildOptions())).resolves.toBe('grantToFamily');
   });
 
   it('leaves @aws-sdk/* and @smithy/* to the Lambda runtime unless told to bundle them', () => {

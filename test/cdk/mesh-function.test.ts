@@ -81,14 +81,14 @@ describe('a MeshFunction', () => {
     }
   });
 
-  it('reports to the PaymentFunctions namespace under its service name, with source-mapped stack traces', () => {
+  it('reports to the PaymentFunctions namespace under its service name, with no Node options by default', () => {
     for (const [service, fn] of Object.entries(secretFunctions)) {
       expect(fn.properties.Environment.Variables).toMatchObject({
         POWERTOOLS_SERVICE_NAME: service,
         POWERTOOLS_METRICS_NAMESPACE: 'PaymentFunctions',
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
-        NODE_OPTIONS: '--enable-source-maps',
       });
+      expect(Object.keys(fn.properties.Environment.Variables).filter((key) => key.startsWith('NODE_'))).toEqual([]);
     }
   });
 

@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SYNTH_ARCHITECTURE } from '../../cdk/config.js';
 import { loadMeshConfig } from '../../shared/config/load-mesh-config.js';
 import {
   TEST_CONTEXT,
@@ -158,6 +159,18 @@ describe('the functions', () => {
       expect(fn.properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }
     expect(new Set(Object.values(functions).map((fn) => fn.properties.LoggingConfig?.LogGroup.Ref)).size).toBe(4);
+  });
+
+  it('take the bundling knobs from the context: architecture, source maps, compile cache', () => {
+    const knobs = functionsByService(synthApp({ architecture: SYNTH_ARCHITECTURE, sourceMaps: 'true', compileCache: 'true' }).functionsTemplate);
+    for (const fn of Object.values(knobs)) {
+      expect(fn.properties.Architectures).toEqual([SYNTH_ARCHITECTURE]);
+      expect(fn.properties.Environment.Variables).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        NODE_COMPILE_CACHE: '/var/task/.node-compile-cache',
+        NODE_COMPILE_CACHE_PORTABLE: '1',
+      });
+    }
   });
 
   it('have the memory and timeout configured for each', () => {

@@ -34,7 +34,7 @@ import { meshServerCredentials, serverCredentialsFromPem } from '../../shared/tr
 import { SpiffeIdAuthorizer } from '../../shared/transport/spiffe-authorizer.js';
 import { FaultInjector, type ContactServiceFault } from './contact-service-faults.js';
 import type { MintedSvid } from './dev-ca.js';
-import { FAMILIES, USERS } from './fixtures.js';
+import { familiesOf, USERS } from './fixtures.js';
 
 export const CONTACT_SERVICE_NAME = 'jia.contact.v1.ContactService';
 
@@ -56,6 +56,8 @@ export interface ContactServiceOptions {
   allowedSpiffeIds: string[];
   /** Added to every contact-service answer. */
   extraLatencyMs: number;
+  /** The users it knows, by id; families are their `familyId`s. Default: the fixtures' (`fixtures.ts`). */
+  users: ReadonlyMap<string, UserInfo>;
   /**
    * Serve `svid` even when it is not a valid X.509-SVID (expired, two URI SANs, a CA leaf…), to
    * test that clients refuse such servers. Otherwise an invalid SVID fails the start.
@@ -70,6 +72,7 @@ export const CONTACT_SERVICE_DEFAULTS = {
   host: '127.0.0.1',
   allowedSpiffeIds: ['spiffe://jia.app/payment-functions'],
   extraLatencyMs: 0,
+  users: USERS,
   allowInvalidSvid: false,
 } satisfies Omit<ContactServiceOptions, 'svid' | 'bundlePem'>;
 
@@ -142,6 +145,7 @@ export async function startContactService(
   for (const id of options.allowedSpiffeIds) authorizer.addAllowedSpiffeId(id);
 
   const faults = new FaultInjector(options.extraLatencyMs);
+  const families = familiesOf(options.users);
   let serving = true;
   let callCount = 0;
   let inFlight = 0;
@@ -174,7 +178,7 @@ export async function startContactService(
 
   const contact: ContactServiceServer = {
     getUserInfo(call: ServerUnaryCall<GetUserInfoRequest, UserInfo>, callback: sendUnaryData<UserInfo>) {
-      void serve(call, callback, () => USERS.get(call.request.userId), `user ${JSON.stringify(call.request.userId)}`);
+      void serve(call, callback, () => options.users.get(call.request.userId), `user ${JSON.stringify(call.request.userId)}`);
     },
     getFamilyMembers(
       call: ServerUnaryCall<GetFamilyMembersRequest, GetFamilyMembersResponse>,
@@ -184,7 +188,7 @@ export async function startContactService(
         call,
         callback,
         () => {
-          const members = FAMILIES.get(call.request.familyId);
+          const members = families.get(call.request.familyId);
           return members && { members: [...members] };
         },
         `family ${JSON.stringify(call.request.familyId)}`,

@@ -33,13 +33,16 @@ export const USERS: ReadonlyMap<string, UserInfo> = new Map(
   ].map((u) => [u.id, u]),
 );
 
-/** Every family's members, purchaser first, in a stable order. */
-export const FAMILIES: ReadonlyMap<string, readonly UserInfo[]> = (() => {
+/** The families of `users`: each family's members, in the users' order (purchaser first). */
+export function familiesOf(users: ReadonlyMap<string, UserInfo>): ReadonlyMap<string, readonly UserInfo[]> {
   const families = new Map<string, UserInfo[]>();
-  for (const u of USERS.values()) {
+  for (const u of users.values()) {
     const members = families.get(u.familyId) ?? [];
     members.push(u);
     families.set(u.familyId, members);
   }
   return families;
-})();
+}
+
+/** Every family's members, purchaser first, in a stable order. */
+export const FAMILIES: ReadonlyMap<string, readonly UserInfo[]> = familiesOf(USERS);
