@@ -13,7 +13,10 @@
  * - Secrets Manager and Cloud Map stand-ins (AWS JSON 1.1) that count their calls: the secret
  *   holds the function's SVID in SPIRE's `SecretBinary` format, Cloud Map lists the `fast`
  *   contact-service;
- * - on the same port, a latency-bound DynamoDB (`latency-store.ts`): `UpdateItem` on the
+ * - a DNS server with the records Cloud Map writes for the `fast` contact-service in a DNS
+ *   namespace (`mesh.local`): SRV `contact-service.mesh.local` → `1 1 <port>
+ *   contact-1.contact-service.mesh.local`, and that target's A record;
+ * - on the same port as the stand-ins, a latency-bound DynamoDB (`latency-store.ts`): `UpdateItem` on the
  *   entitlements table, parsed, checked, evaluated and applied as DynamoDB does, answered after
  *   `BENCH_STORE_LATENCY_MS` (default 5 ms).
  *
@@ -34,11 +37,13 @@ import { join } from 'node:path';
 import { createEntitlementsTable } from '../../shared/entitlements/entitlements-table.js';
 import { startContactService, type ContactServiceFault, type ContactServiceHandle } from '../local/contact-service.js';
 import { DevCa, spireSecretBinary, writeSpiffeHelperFiles } from '../local/dev-ca.js';
+import { LocalDnsServer } from '../local/dns-server.js';
 import { startDynalite } from '../local/dynalite.js';
 import { USERS } from '../local/fixtures.js';
 import { grantFamilyUsers } from './grant-families.js';
 import { latencyStore } from './latency-store.js';
 import {
+  CLOUD_MAP_NAMESPACE,
   CONTACT_ID,
   ENTITLEMENTS_TABLE,
   FUNCTIONS_ID,
@@ -110,6 +115,20 @@ function awsStandIn(secretBinary: Uint8Array, services: Record<ContactServiceNam
   });
 }
 
+/**
+ * A DNS server answering for the `fast` contact-service what Cloud Map answers in a DNS namespace
+ * for a service with an SRV record (API reference, `DnsRecord`): `<service>.<namespace>` SRV with
+ * priority and weight 1, the `AWS_INSTANCE_PORT`, and `<instance-id>.<service>.<namespace>` as the
+ * target, which has an A record of the `AWS_INSTANCE_IPV4`. The instance is the one the Cloud Map
+ * stand-in lists (`contact-1`, 127.0.0.1).
+ */
+async function cloudMapDnsRecords(port: number): Promise<LocalDnsServer> {
+  const dns = await LocalDnsServer.start();
+  const target = `contact-1.contact-service.${CLOUD_MAP_NAMESPACE}`;
+  dns.setSrv(`contact-service.${CLOUD_MAP_NAMESPACE}`, [{ target, port, priority: 1, weight: 1 }]).setA(target, '127.0.0.1');
+  return dns;
+}
+
 async function main(): Promise<void> {
   const slowLatencyMs = Number(process.env.BENCH_SLOW_LATENCY_MS ?? 5);
   const storeLatencyMs = Number(process.env.BENCH_STORE_LATENCY_MS ?? 5);
@@ -130,6 +149,7 @@ async function main(): Promise<void> {
   const aws = awsStandIn(spireSecretBinary(functionSvid, ca.bundlePem), services, storeLatencyMs);
   aws.listen(0, '127.0.0.1');
   await once(aws, 'listening');
+  const dns = await cloudMapDnsRecords(services.fast.port);
 
   const info: BenchServerInfo = {
     pid: process.pid,
@@ -137,6 +157,7 @@ async function main(): Promise<void> {
     svidDir,
     dynamoEndpoint: dynamo.endpoint,
     awsEndpoint: `http://127.0.0.1:${(aws.address() as AddressInfo).port}`,
+    dnsServer: dns.address,
   };
   process.stdout.write(`${JSON.stringify(info)}\n`);
 
@@ -146,7 +167,7 @@ async function main(): Promise<void> {
 
   aws.closeAllConnections();
   aws.close();
-  await Promise.all([...Object.values(services).map((s) => s.close()), dynamo.close()]);
+  await Promise.all([...Object.values(services).map((s) => s.close()), dynamo.close(), dns.close()]);
   await rm(svidDir, { recursive: true, force: true });
 }
 
