@@ -46,9 +46,20 @@ export interface AppConfig extends UserApiConfig {
   namespaceName: string;
   namespaceId: string;
   namespaceArn: string;
+  /**
+   * What kind of namespace it is (Cloud Map's `DNS_PRIVATE`, `DNS_PUBLIC`, `HTTP`): only a DNS
+   * namespace has records DNS can answer from.
+   */
+  namespaceType: (typeof NAMESPACE_TYPES)[number];
   /** The functions' own SPIFFE ID (`SERVICE_MESH_SPIFFE_ID`). */
   spiffeId: string;
   discoveryScheme: DiscoveryScheme;
+  /**
+   * `SERVICE_MESH_DISCOVERY_DNS_FIRST`: resolve through the namespace's DNS records before the
+   * Cloud Map API (dns → cloudmap → static), so a cold start needs no Cloud Map client when DNS
+   * answers. Only with `discoveryScheme` cloudmap and a DNS namespace.
+   */
+  discoveryDnsFirst: boolean;
   mtlsEnabled: boolean;
   /** The contact-service (`EXTERNAL_SERVICES_CONTACT_SERVICE_*`). */
   contactServiceName: string;
@@ -136,6 +147,9 @@ export interface AppConfig extends UserApiConfig {
   svidExpiryAlarmSeconds: number;
 }
 
+/** The namespace kinds, as Cloud Map's `NamespaceType` names them, lower-cased. */
+const NAMESPACE_TYPES = ['dns-private', 'dns-public', 'http'] as const;
+
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 /** Lambda's instruction sets, as Lambda names them. */
 export const ARCHITECTURES = ['arm64', 'x86_64'] as const;
@@ -146,7 +160,10 @@ export const SYNTH_ARCHITECTURE: string = ({ arm64: 'arm64', x64: 'x86_64' } as 
 export const APP_CONFIG_DEFAULTS = {
   stackPrefix: 'PaymentFunctions',
   spiffeId: 'spiffe://jia.app/payment-functions',
+  // The stack imported every namespace as a private DNS one before the type was a knob.
+  namespaceType: 'dns-private',
   discoveryScheme: MESH_DEFAULTS.discovery.scheme,
+  discoveryDnsFirst: MESH_DEFAULTS.discovery.dnsFirst,
   mtlsEnabled: MESH_DEFAULTS.mtlsEnabled,
   contactServiceName: 'contact-service',
   contactServiceSpiffeId: 'spiffe://jia.app/contact-service',
@@ -219,8 +236,10 @@ const FIELDS: { [K in keyof AppConfig]-?: ContextField<NonNullable<AppConfig[K]>
   namespaceName: text(/^[!-~]{1,1024}$/, 'a cloud map namespace name'),
   namespaceId: text(/^ns-[a-z0-9]{16}$/, 'a cloud map namespace id (ns-…)'),
   namespaceArn: arn('servicediscovery'),
+  namespaceType: oneOf(NAMESPACE_TYPES),
   spiffeId,
   discoveryScheme: oneOf(DISCOVERY_SCHEMES),
+  discoveryDnsFirst: bool,
   mtlsEnabled: bool,
   contactServiceName: NAME,
   contactServiceSpiffeId: spiffeId,
@@ -350,6 +369,14 @@ function crossFieldIssues(config: AppConfig): string[] {
   }
   if (!config.namespaceArn.endsWith(`:namespace/${config.namespaceId}`)) {
     issues.push(`context namespaceArn must be the arn of namespaceId ${quote(config.namespaceId)}, got ${quote(config.namespaceArn)}`);
+  }
+  // The functions refuse the variable with another scheme at init; refuse it here first.
+  if (config.discoveryDnsFirst && config.discoveryScheme !== 'cloudmap') {
+    issues.push(`context discoveryDnsFirst must be false unless discoveryScheme is cloudmap, got true with discoveryScheme ${quote(config.discoveryScheme)}`);
+  }
+  // An HTTP namespace has no DNS records: every lookup would miss and then ask the API anyway.
+  if (config.discoveryDnsFirst && config.namespaceType === 'http') {
+    issues.push(`context discoveryDnsFirst must be false for an http namespace (it has no dns records), got true with namespaceType "http"`);
   }
   // Lambda's own rule for SQS event sources.
   if (config.queueBatchSize > 10 && config.queueMaxBatchingWindowSeconds < 1) {

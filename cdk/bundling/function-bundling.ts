@@ -58,8 +58,8 @@ const ALIASES: Readonly<Record<string, string>> = {
 /**
  * The SDK left to the runtime, as CDK itself leaves it for Node.js 18 and later runtimes with
  * `@aws-cdk/aws-lambda-nodejs:sdkV3ExcludeSmithyPackages` (set in cdk.json). The functions import
- * only `client-dynamodb`, `client-secrets-manager`, `client-servicediscovery` and `client-sqs`,
- * never `@smithy/*` directly; the runtime carries all four.
+ * only `client-dynamodb`, `client-lambda`, `client-secrets-manager`, `client-servicediscovery` and
+ * `client-sqs` (some of them on first use), never `@smithy/*` directly; the runtime carries all five.
  */
 const RUNTIME_SDK_MODULES: readonly string[] = ['@aws-sdk/*', '@smithy/*'];
 

@@ -7,10 +7,11 @@ import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsVersions, R
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { INamespace } from 'aws-cdk-lib/aws-servicediscovery';
+import { NamespaceType, type INamespace } from 'aws-cdk-lib/aws-servicediscovery';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { CircuitBreakerConfig } from '../../shared/config/mesh-config.js';
+import { ConfigError } from '../../shared/errors.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../../shared/observability/metric-names.js';
 import { lambdaBundling, runtimeEnvironment, type FunctionBundlingOptions } from '../bundling/function-bundling.js';
 
@@ -61,6 +62,8 @@ export interface MeshMembership {
   /** `SERVICE_MESH_DISCOVERY_NAMESPACE`: the Cloud Map namespace, also the DNS domain. */
   readonly namespace: INamespace;
   readonly discoveryScheme: string;
+  /** `SERVICE_MESH_DISCOVERY_DNS_FIRST`: DNS before the Cloud Map API; refused for an HTTP namespace. Default false. */
+  readonly discoveryDnsFirst?: boolean;
   readonly mtlsEnabled: boolean;
   readonly circuitBreaker: CircuitBreakerConfig;
   /** The fleet's shared breakers (`MESH_STATE_TABLE`, …); breakers stay per container when absent. */
@@ -209,6 +212,7 @@ export class MeshFunction extends NodejsFunction {
       SERVICE_MESH_SPIFFE_ID: mesh.spiffeId,
       SERVICE_MESH_DISCOVERY_NAMESPACE: mesh.namespace.namespaceName,
       SERVICE_MESH_DISCOVERY_SCHEME: mesh.discoveryScheme,
+      SERVICE_MESH_DISCOVERY_DNS_FIRST: String(dnsFirstOf(mesh)),
       MTLS_ENABLED: String(mesh.mtlsEnabled),
       CIRCUIT_BREAKER_FAILURE_THRESHOLD: String(mesh.circuitBreaker.failureThreshold),
       CIRCUIT_BREAKER_SUCCESS_THRESHOLD: String(mesh.circuitBreaker.successThreshold),
@@ -270,4 +274,26 @@ export class MeshFunction extends NodejsFunction {
         'Cloud Map service ARNs carry generated IDs the mesh does not publish; the wildcard stays inside the namespace\'s account and region and the condition pins namespace and service names.',
     });
   }
+}
+
+/**
+ * Whether the function resolves through DNS first. Refused for an HTTP namespace (Cloud Map writes
+ * no DNS records there, so every lookup would miss and then ask the API anyway) and for a scheme
+ * other than cloudmap (the function would refuse it at init).
+ *
+ * @throws {ConfigError} `CONFIG_INVALID` naming the namespace or the scheme.
+ */
+function dnsFirstOf(mesh: MeshMembership): boolean {
+  const dnsFirst = mesh.discoveryDnsFirst ?? false;
+  if (!dnsFirst) return false;
+  if (mesh.namespace.type === NamespaceType.HTTP) {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `discoveryDnsFirst must be false for an http namespace (it has no dns records), got true with namespace ${JSON.stringify(mesh.namespace.namespaceName)} of type ${mesh.namespace.type}`,
+    );
+  }
+  if (mesh.discoveryScheme !== 'cloudmap') {
+    throw new ConfigError('CONFIG_INVALID', `discoveryDnsFirst must be false unless discoveryScheme is cloudmap, got true with discoveryScheme ${JSON.stringify(mesh.discoveryScheme)}`);
+  }
+  return true;
 }

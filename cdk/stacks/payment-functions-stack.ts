@@ -12,7 +12,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { PrivateDnsNamespace } from 'aws-cdk-lib/aws-servicediscovery';
+import { HttpNamespace, PrivateDnsNamespace, PublicDnsNamespace, type INamespace } from 'aws-cdk-lib/aws-servicediscovery';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -79,12 +79,9 @@ export class PaymentFunctionsStack extends Stack {
     const mesh: MeshMembership = {
       spiffeId: config.spiffeId,
       svidSecret: importSecret(this, 'SvidSecret', config.svidSecretArn, config.svidSecretName, config.svidSecretKmsKeyArn),
-      namespace: PrivateDnsNamespace.fromPrivateDnsNamespaceAttributes(this, 'MeshNamespace', {
-        namespaceName: config.namespaceName,
-        namespaceId: config.namespaceId,
-        namespaceArn: config.namespaceArn,
-      }),
+      namespace: importNamespace(this, config),
       discoveryScheme: config.discoveryScheme,
+      discoveryDnsFirst: config.discoveryDnsFirst,
       mtlsEnabled: config.mtlsEnabled,
       circuitBreaker: {
         failureThreshold: config.circuitBreakerFailureThreshold,
@@ -304,6 +301,22 @@ function userApiAuthorizer(config: AppConfig): HttpIamAuthorizer | HttpJwtAuthor
     jwtAudience: [config.jwtSvidAudience ?? config.spiffeId],
     identitySource: ['$request.header.Authorization'],
   });
+}
+
+/**
+ * The mesh's Cloud Map namespace, owned elsewhere, imported by attributes as the kind
+ * `namespaceType` says it is (which decides whether DNS can answer for it).
+ */
+function importNamespace(scope: Construct, config: AppConfig): INamespace {
+  const attributes = { namespaceName: config.namespaceName, namespaceId: config.namespaceId, namespaceArn: config.namespaceArn };
+  switch (config.namespaceType) {
+    case 'dns-private':
+      return PrivateDnsNamespace.fromPrivateDnsNamespaceAttributes(scope, 'MeshNamespace', attributes);
+    case 'dns-public':
+      return PublicDnsNamespace.fromPublicDnsNamespaceAttributes(scope, 'MeshNamespace', attributes);
+    case 'http':
+      return HttpNamespace.fromHttpNamespaceAttributes(scope, 'MeshNamespace', attributes);
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 
 /**
@@ -25,7 +25,8 @@ export type SetVisibility = (record: Pick<SQSRecord, 'eventSourceARN' | 'receipt
 
 /**
  * Returns the function that sets a received record's visibility timeout (ChangeMessageVisibility
- * on the queue its `eventSourceARN` names). The client is created on first use and honours the
+ * on the queue its `eventSourceARN` names). The SDK is imported and the client created on first
+ * use (most invocations never change a visibility), and the client honours the
  * SDK's standard settings (`AWS_ENDPOINT_URL_SQS`, …), so aws-sdk-client-mock or an emulator can
  * stand in.
  *
@@ -34,6 +35,7 @@ export type SetVisibility = (record: Pick<SQSRecord, 'eventSourceARN' | 'receipt
 export function sqsRecordVisibility(client?: SQSClient, env: NodeJS.ProcessEnv = process.env): SetVisibility {
   let sqs = client;
   return async function setRecordVisibility(record, seconds) {
+    const { ChangeMessageVisibilityCommand, SQSClient } = await import('@aws-sdk/client-sqs');
     sqs ??= new SQSClient({});
     await sqs.send(
       new ChangeMessageVisibilityCommand({

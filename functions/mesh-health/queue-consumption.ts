@@ -1,4 +1,4 @@
-import { GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { ConfigError } from '../../shared/errors.js';
 import type { MeshTelemetry } from '../../shared/observability/mesh-telemetry.js';
 import type { BreakerStateName } from '../../shared/resilience/circuit-breaker.js';
@@ -59,6 +59,8 @@ export async function applyConsumption(
   const { mappingId, lambda } = deps;
   let stateBefore: string | undefined;
   try {
+    // Imported on use: mesh-health's cold start need not load the Lambda SDK before it has a verdict.
+    const { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } = await import('@aws-sdk/client-lambda');
     const mapping = await lambda.send(new GetEventSourceMappingCommand({ UUID: mappingId }));
     stateBefore = mapping.State;
     const running = stateBefore !== undefined && RUNNING.has(stateBefore);
@@ -98,11 +100,24 @@ export function mappingIdFromEnv(env: NodeJS.ProcessEnv = process.env): string |
   return value;
 }
 
-/** A Lambda client created on first use; it honours `AWS_ENDPOINT_URL_LAMBDA` and the SDK's other settings. */
+/**
+ * A Lambda client whose SDK is imported and which is created on first use; it honours
+ * `AWS_ENDPOINT_URL_LAMBDA` and the SDK's other settings.
+ */
 export function lazyLambdaClient(): Pick<LambdaClient, 'send'> {
-  let client: LambdaClient | undefined;
+  let client: Promise<LambdaClient> | undefined;
+  const clientOnce = () => {
+    client ??= import('@aws-sdk/client-lambda').then(
+      ({ LambdaClient }) => new LambdaClient({}),
+      (error: unknown) => {
+        client = undefined; // a failed load is not cached: the next run tries again
+        throw error;
+      },
+    );
+    return client;
+  };
   return {
-    send: ((command: never) => (client ??= new LambdaClient({})).send(command)) as LambdaClient['send'],
+    send: (async (command: never) => (await clientOnce()).send(command)) as LambdaClient['send'],
   };
 }
 

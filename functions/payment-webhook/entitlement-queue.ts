@@ -1,4 +1,4 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EntitlementCommand } from './entitlement-command.js';
 import { WebhookError } from './webhook-error.js';
 
@@ -10,7 +10,8 @@ export type EnqueueEntitlementCommand = (command: EntitlementCommand) => Promise
  * the {@link EntitlementCommand} JSON, with string attributes `eventType` and `eventId`. On a FIFO
  * queue (`.fifo`), the event id is the deduplication id and the purchaser (or, when the event does not
  * name one, its most specific Stripe object) the message group. The
- * SDK client is created on first use and honours `AWS_ENDPOINT_URL_SQS`.
+ * SDK is imported and its client created on first use (not at a cold start's init), and the
+ * client honours `AWS_ENDPOINT_URL_SQS`.
  *
  * The returned function throws {@link WebhookError} `WEBHOOK_QUEUE_FAILED` naming the SDK error.
  */
@@ -18,10 +19,11 @@ export function sqsEntitlementQueue(queueUrl: string, client?: SQSClient): Enque
   let sqs = client;
   const fifo = queueUrl.endsWith('.fifo');
   return async function sendEntitlementCommand(command) {
-    sqs ??= new SQSClient({});
     // Parsed, not just typed: what leaves here is exactly what grant-entitlements will accept.
     const body = EntitlementCommand.parse(command);
     try {
+      const { SendMessageCommand, SQSClient } = await import('@aws-sdk/client-sqs');
+      sqs ??= new SQSClient({});
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,

@@ -37,6 +37,7 @@ export const meshValuesSchema = z.object({
   SERVICE_MESH_DISCOVERY_SCHEME: discoverySchemeField.optional(),
   SERVICE_MESH_DISCOVERY_DNS_SERVERS: dnsServersField.optional(),
   SERVICE_MESH_DISCOVERY_TTL_SECONDS: positiveIntegerField.optional(),
+  SERVICE_MESH_DISCOVERY_DNS_FIRST: booleanField.optional(),
   MTLS_ENABLED: booleanField.optional(),
   SVID_SECRET_ID: textField.optional(),
   SVID_DIR: textField.optional(),

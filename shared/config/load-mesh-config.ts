@@ -65,8 +65,28 @@ export function loadMeshConfig(env: NodeJS.ProcessEnv = process.env): MeshConfig
   }
 
   const config = assemble(parsed.data.mesh, parsed.data.services, issues);
+  issues.push(...dnsFirstIssues(config, source));
   if (issues.length > 0) throw invalid(issues);
   return config;
+}
+
+/**
+ * DNS first reorders the Cloud Map chain, so it needs that chain and a namespace to look names
+ * up in; with another scheme it would silently mean nothing, which is a configuration mistake.
+ */
+function dnsFirstIssues(config: MeshConfig, source: ConfigSource): string[] {
+  const { dnsFirst, scheme, namespace } = config.discovery;
+  if (!dnsFirst) return [];
+  const raw = source.values.get('SERVICE_MESH_DISCOVERY_DNS_FIRST');
+  const key = raw?.origin ?? 'SERVICE_MESH_DISCOVERY_DNS_FIRST';
+  const got = quote(raw?.value);
+  if (scheme !== 'cloudmap') {
+    return [`${key} must be false unless SERVICE_MESH_DISCOVERY_SCHEME is cloudmap (it puts dns before the cloud map api), got ${got} with scheme ${quote(scheme)}`];
+  }
+  if (namespace === undefined) {
+    return [`${key} must be false unless SERVICE_MESH_DISCOVERY_NAMESPACE names the cloud map dns namespace to look names up in, got ${got}`];
+  }
+  return [];
 }
 
 /** The values in the shape of {@link rawConfigSchema}: function-wide by name, services by key. */
@@ -101,6 +121,7 @@ function invalid(issues: string[], cause?: unknown): ConfigError {
 /** Applies the defaults and the rules that span values; pushes what breaks them onto `issues`. */
 function assemble(mesh: MeshValues, raw: Record<string, ServiceValues>, issues: string[]): MeshConfig {
   const scheme = mesh.SERVICE_MESH_DISCOVERY_SCHEME ?? MESH_DEFAULTS.discovery.scheme;
+  const dnsFirst = mesh.SERVICE_MESH_DISCOVERY_DNS_FIRST ?? MESH_DEFAULTS.discovery.dnsFirst;
   const enabled = mesh.SERVICE_MESH_ENABLED ?? MESH_DEFAULTS.enabled;
   const circuitBreaker = breaker(mesh, MESH_DEFAULTS.circuitBreaker);
   const services: [string, ServiceConfig][] = [];
@@ -141,7 +162,8 @@ function assemble(mesh: MeshValues, raw: Record<string, ServiceValues>, issues: 
     mtlsEnabled: mesh.MTLS_ENABLED ?? MESH_DEFAULTS.mtlsEnabled,
     discovery: {
       scheme,
-      order: discoveryOrder(scheme),
+      dnsFirst,
+      order: discoveryOrder(scheme, dnsFirst),
       dnsServers: mesh.SERVICE_MESH_DISCOVERY_DNS_SERVERS ?? [],
       ttlSeconds: mesh.SERVICE_MESH_DISCOVERY_TTL_SECONDS ?? MESH_DEFAULTS.discovery.ttlSeconds,
     },

@@ -8,6 +8,11 @@ export const DISCOVERY_SCHEMES = ['cloudmap', 'dns', 'static', 'xds'] as const s
 
 /** The fallback chain of DESIGN.md: Cloud Map, then DNS (SRV, then A/AAAA), then the static address. */
 const FALLBACK_CHAIN: readonly DiscoveryScheme[] = ['cloudmap', 'dns', 'static'];
+/**
+ * The chain with DNS first (`SERVICE_MESH_DISCOVERY_DNS_FIRST`): the records Cloud Map writes in a
+ * DNS namespace, then its `DiscoverInstances` API, then the static address.
+ */
+const DNS_FIRST_CHAIN: readonly DiscoveryScheme[] = ['dns', 'cloudmap', 'static'];
 
 /** Circuit breaker of one service (cockatiel's consecutive breaker plus a half-open probe limit). */
 export interface CircuitBreakerConfig {
@@ -63,7 +68,12 @@ export interface MeshConfig {
     /** Cloud Map namespace, also the DNS domain of SRV/A lookups. */
     namespace?: string;
     scheme: DiscoveryScheme;
-    /** `scheme` first, then the fallbacks after it in the chain cloudmap → dns → static. */
+    /**
+     * Ask DNS before the Cloud Map API (only with `scheme` cloudmap, in a DNS namespace): a cold
+     * start then needs no Cloud Map client when DNS answers.
+     */
+    dnsFirst: boolean;
+    /** `scheme` first, then the fallbacks after it in the chain cloudmap → dns → static (dns → cloudmap → static with `dnsFirst`). */
     order: DiscoveryScheme[];
     /** `ip`, `ip:port` or `[ipv6]:port`; empty for the system resolver. */
     dnsServers: string[];
@@ -88,14 +98,14 @@ export interface MeshConfig {
 export const MESH_DEFAULTS = {
   enabled: true,
   mtlsEnabled: true,
-  discovery: { scheme: 'cloudmap', ttlSeconds: 30 },
+  discovery: { scheme: 'cloudmap', ttlSeconds: 30, dnsFirst: false },
   circuitBreaker: { failureThreshold: 5, successThreshold: 2, timeoutSeconds: 60, halfOpenMaxCalls: 3 },
   service: { timeoutSeconds: 10, maxConcurrentCalls: 16 },
   sharedBreaker: { readIntervalSeconds: 5, slowStartSeconds: 30 },
 } as const satisfies {
   enabled: boolean;
   mtlsEnabled: boolean;
-  discovery: { scheme: DiscoveryScheme; ttlSeconds: number };
+  discovery: { scheme: DiscoveryScheme; ttlSeconds: number; dnsFirst: boolean };
   circuitBreaker: CircuitBreakerConfig;
   service: Pick<ServiceConfig, 'timeoutSeconds' | 'maxConcurrentCalls'>;
   sharedBreaker: Omit<SharedBreakerConfig, 'table'>;
@@ -103,9 +113,11 @@ export const MESH_DEFAULTS = {
 
 /**
  * The discovery order for `scheme`: the scheme itself, then the chain's fallbacks after it
- * (`dns` → dns, static). `xds` is outside the chain and falls back to all of it.
+ * (`dns` → dns, static). `xds` is outside the chain and falls back to all of it. `dnsFirst`
+ * (meaningful only for `cloudmap`, which the loader checks) gives dns → cloudmap → static.
  */
-export function discoveryOrder(scheme: DiscoveryScheme): DiscoveryScheme[] {
+export function discoveryOrder(scheme: DiscoveryScheme, dnsFirst: boolean = MESH_DEFAULTS.discovery.dnsFirst): DiscoveryScheme[] {
+  if (dnsFirst && scheme === 'cloudmap') return [...DNS_FIRST_CHAIN];
   const at = FALLBACK_CHAIN.indexOf(scheme);
   return [scheme, ...FALLBACK_CHAIN.slice(at + 1)];
 }

@@ -1,4 +1,4 @@
-import { DiscoverInstancesCommand, ServiceDiscoveryClient, type HttpInstanceSummary } from '@aws-sdk/client-servicediscovery';
+import type { HttpInstanceSummary, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { isIP } from 'node:net';
 import { DiscoveryError } from './discovery-error.js';
 import type { DiscoverySource, DiscoveryTarget } from './discovery-source.js';
@@ -13,6 +13,19 @@ export interface CloudMapSourceOptions {
 
 export const CLOUD_MAP_SOURCE_DEFAULTS: CloudMapSourceOptions = { namespace: undefined, client: undefined };
 
+/**
+ * The Cloud Map SDK, loaded on first use: a container whose discovery DNS answers (or that
+ * resolves from its cache) never pays the ~40–110 ms of loading it at a cold start.
+ */
+let cloudMapSdk: Promise<typeof import('@aws-sdk/client-servicediscovery')> | undefined;
+function loadCloudMapSdk(): Promise<typeof import('@aws-sdk/client-servicediscovery')> {
+  cloudMapSdk ??= import('@aws-sdk/client-servicediscovery').catch((error: unknown) => {
+    cloudMapSdk = undefined; // a failed load is not cached: the next lookup tries again
+    throw error;
+  });
+  return cloudMapSdk;
+}
+
 /** Cloud Map's errors that mean "slow down": fall through to DNS rather than wait. */
 const THROTTLING = new Set(['RequestLimitExceeded', 'ThrottlingException', 'TooManyRequestsException']);
 
@@ -25,12 +38,12 @@ const THROTTLING = new Set(['RequestLimitExceeded', 'ThrottlingException', 'TooM
 export class CloudMapSource implements DiscoverySource {
   readonly name = 'cloudmap';
   readonly #options: CloudMapSourceOptions;
-  #client: ServiceDiscoveryClient | undefined;
+  #client: Promise<ServiceDiscoveryClient> | undefined;
   #calls = 0;
 
   constructor(options: Partial<CloudMapSourceOptions> = {}) {
     this.#options = { ...CLOUD_MAP_SOURCE_DEFAULTS, ...options };
-    this.#client = this.#options.client;
+    if (this.#options.client !== undefined) this.#client = Promise.resolve(this.#options.client);
   }
 
   /** How many `DiscoverInstances` requests were sent; for tests and the benchmark. */
@@ -52,11 +65,11 @@ export class CloudMapSource implements DiscoverySource {
         service: service.name,
       });
     }
-    this.#client ??= cloudMapClient();
     this.#calls++;
     let answer;
     try {
-      answer = await this.#client.send(
+      const [{ DiscoverInstancesCommand }, client] = await Promise.all([loadCloudMapSdk(), this.#clientOnce()]);
+      answer = await client.send(
         new DiscoverInstancesCommand({
           NamespaceName: namespace,
           ServiceName: service.name,
@@ -70,6 +83,15 @@ export class CloudMapSource implements DiscoverySource {
     const defaultPort = service.address?.port ?? DEFAULT_GRPC_PORT;
     return (answer.Instances ?? []).flatMap((instance) => addressesOf(instance, defaultPort));
   }
+
+  /** The client, built from the environment on first use; a failed build is tried again next time. */
+  #clientOnce(): Promise<ServiceDiscoveryClient> {
+    this.#client ??= cloudMapClient().catch((error: unknown) => {
+      this.#client = undefined;
+      throw error;
+    });
+    return this.#client;
+  }
 }
 
 /**
@@ -77,9 +99,11 @@ export class CloudMapSource implements DiscoverySource {
  * (the model's `data-` host prefix); behind an endpoint override (`AWS_ENDPOINT_URL_SERVICEDISCOVERY`
  * or `AWS_ENDPOINT_URL`, e.g. a local emulator on 127.0.0.1) that prefix would make the host
  * `data-127.0.0.1`, so it is turned off there. One attempt only: the fallback to DNS is the retry,
- * and retrying a throttled call only adds to the throttling.
+ * and retrying a throttled call only adds to the throttling. The SDK is imported here, on first
+ * use, not when this module loads.
  */
-export function cloudMapClient(env: NodeJS.ProcessEnv = process.env): ServiceDiscoveryClient {
+export async function cloudMapClient(env: NodeJS.ProcessEnv = process.env): Promise<ServiceDiscoveryClient> {
+  const { ServiceDiscoveryClient } = await loadCloudMapSdk();
   const overridden =
     env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS !== 'true' &&
     Boolean(env.AWS_ENDPOINT_URL_SERVICEDISCOVERY?.trim() || env.AWS_ENDPOINT_URL?.trim());

@@ -19,9 +19,15 @@ export const DNS_SOURCE_DEFAULTS: DnsSourceOptions = { namespace: undefined, ser
 const NO_RECORDS = new Set(['ENOTFOUND', 'ENODATA']);
 
 /**
- * Discovers instances through DNS: SRV `_grpc._tcp.<name>.<namespace>` first (each record names a
- * host and its port), then A/AAAA `<name>.<namespace>` with the static address's port or 50051.
- * Cloud Map's DNS namespaces publish exactly these records.
+ * Discovers instances through DNS, asking at once for the names a Cloud Map DNS namespace writes
+ * and the gRPC convention's:
+ * - SRV `<name>.<namespace>`: Cloud Map's SRV records (`1 1 <AWS_INSTANCE_PORT> <instance-id>.<name>.<namespace>`,
+ *   each target with its own A/AAAA records), per the `DnsRecord` and `CreateService` API reference;
+ * - SRV `_grpc._tcp.<name>.<namespace>`: a zone kept by hand for gRPC;
+ * - A/AAAA `<name>.<namespace>`: Cloud Map's A/AAAA records, with the static address's port or 50051
+ *   (an A record carries no port; Cloud Map's `AWS_INSTANCE_PORT` is only in its API's answer).
+ * SRV answers win, Cloud Map's name before the convention's; A/AAAA are used without them. The
+ * four queries go out together: one round trip where a sequence would take two or three.
  *
  * Only SRV records of the lowest priority are used (RFC 2782: higher priorities are backups);
  * weights are ignored, as the channel balances round-robin over whatever it is given.
@@ -48,9 +54,19 @@ export class DnsSource implements DiscoverySource {
     const cancel = () => resolver.cancel();
     signal.addEventListener('abort', cancel, { once: true });
     try {
-      const fromSrv = await srvAddresses(resolver, `_grpc._tcp.${host}`);
-      if (fromSrv.length > 0) return fromSrv;
-      return await hostAddresses(resolver, host, service.address?.port ?? DEFAULT_GRPC_PORT);
+      // Settled, then taken in order of preference: a preferred answer stands whatever a later
+      // lookup did, and a preferred lookup that failed fails the source (what it would have
+      // answered, e.g. SRV's ports, is unknown) rather than let a lesser answer through.
+      const [cloudMapSrv, grpcSrv, direct] = await Promise.allSettled([
+        srvAddresses(resolver, host),
+        srvAddresses(resolver, `_grpc._tcp.${host}`),
+        hostAddresses(resolver, host, service.address?.port ?? DEFAULT_GRPC_PORT),
+      ]);
+      for (const answer of [cloudMapSrv, grpcSrv, direct]) {
+        if (answer.status === 'rejected') throw answer.reason;
+        if (answer.value.length > 0) return answer.value;
+      }
+      return [];
     } catch (error) {
       throw dnsFailure(service.name, host, error, signal);
     } finally {

@@ -31,6 +31,11 @@ export interface BenchServerInfo {
   awsEndpoint: string;
   /** `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`: the Parameters and Secrets extension stand-in on loopback. */
   secretsExtensionPort: number;
+  /**
+   * `127.0.0.1:<port>` of a DNS server holding the records Cloud Map writes for the `fast`
+   * contact-service in {@link CLOUD_MAP_NAMESPACE} (`SERVICE_MESH_DISCOVERY_DNS_SERVERS`).
+   */
+  dnsServer: string;
 }
 
 /** Counts since the server started. */
@@ -98,8 +103,12 @@ export interface FunctionEnvironmentOptions {
    * through the Parameters and Secrets extension (`secretsExtension`); `files`: spiffe-helper files (`SVID_DIR`).
    */
   svid: 'secret' | 'extension' | 'files';
-  /** `cloudmap`: Cloud Map (listing the `fast` service), as deployed; `static`: `contact`'s address. */
-  discovery: 'cloudmap' | 'static';
+  /**
+   * `cloudmap`: Cloud Map (listing the `fast` service), as deployed; `dns-first`: the same chain
+   * with DNS first (`SERVICE_MESH_DISCOVERY_DNS_FIRST`), DNS answering from the server's records
+   * of the `fast` service; `static`: `contact`'s address.
+   */
+  discovery: 'cloudmap' | 'dns-first' | 'static';
   /** `dynalite`: a real DynamoDB implementation; `latency`: the stand-in that only waits per write. */
   store: 'dynalite' | 'latency';
   /** The contact-service behind the static address (the last fallback under `cloudmap`). */
@@ -115,6 +124,7 @@ export const FUNCTION_ENVIRONMENT_DEFAULTS: FunctionEnvironmentOptions = { svid:
  */
 export function functionEnvironment(info: BenchServerInfo, opts: Partial<FunctionEnvironmentOptions> = {}): Record<string, string> {
   const options = { ...FUNCTION_ENVIRONMENT_DEFAULTS, ...opts };
+  const dnsFirst = options.discovery === 'dns-first';
   return {
     POWERTOOLS_SERVICE_NAME: 'bench-function',
     POWERTOOLS_METRICS_NAMESPACE: 'PaymentFunctions',
@@ -134,8 +144,9 @@ export function functionEnvironment(info: BenchServerInfo, opts: Partial<Functio
     ENTITLEMENTS_TABLE,
     SERVICE_MESH_ENABLED: 'true',
     SERVICE_MESH_SPIFFE_ID: FUNCTIONS_ID,
-    SERVICE_MESH_DISCOVERY_SCHEME: options.discovery,
+    SERVICE_MESH_DISCOVERY_SCHEME: dnsFirst ? 'cloudmap' : options.discovery,
     SERVICE_MESH_DISCOVERY_NAMESPACE: CLOUD_MAP_NAMESPACE,
+    ...(dnsFirst ? { SERVICE_MESH_DISCOVERY_DNS_FIRST: 'true', SERVICE_MESH_DISCOVERY_DNS_SERVERS: info.dnsServer } : {}),
     MTLS_ENABLED: 'true',
     ...svidEnvironment(info, options.svid),
     EXTERNAL_SERVICES_CONTACT_SERVICE_NAME: 'contact-service',

@@ -26,6 +26,16 @@ export interface ColdStartPhases {
   flush: number;
 }
 
+/**
+ * The time between the phases, where the invocation works without waiting on the network: from
+ * the handler's start to its first request (middleware, the runtime's and the SDK clients' set-up,
+ * signing), and from the last answer to `tls.connect` (parsing and checking the SVID, the channel).
+ */
+export interface ColdStartGaps {
+  setup: number;
+  checks: number;
+}
+
 export const COLD_START_PHASES = ['import', 'svid', 'discovery', 'handshake', 'first_call', 'flush'] as const satisfies readonly (keyof ColdStartPhases)[];
 
 interface Span {
@@ -36,8 +46,8 @@ interface Span {
 const span = (): Span => ({ start: Number.NaN, end: Number.NaN });
 const length = (s: Span) => (Number.isNaN(s.start) || Number.isNaN(s.end) ? 0 : s.end - s.start);
 
-/** Starts watching; `phases(importedAt, returnedAt)` reads what was seen. */
-export function installColdStartProbe(): { phases(importedAt: number, returnedAt: number): ColdStartPhases } {
+/** Starts watching; `phases(importedAt, returnedAt)` and `gaps(importedAt)` read what was seen. */
+export function installColdStartProbe(): { phases(importedAt: number, returnedAt: number): ColdStartPhases; gaps(importedAt: number): ColdStartGaps } {
   const svid = span();
   const discovery = span();
   const handshake = span();
@@ -92,6 +102,15 @@ export function installColdStartProbe(): { phases(importedAt: number, returnedAt
   }
 
   return {
+    gaps(importedAt) {
+      const requested = [svid.start, discovery.start].filter((t) => !Number.isNaN(t));
+      const answered = [svid.end, discovery.end].filter((t) => !Number.isNaN(t));
+      const connect = handshake.start;
+      return {
+        setup: (requested.length > 0 ? Math.min(...requested) : Number.isNaN(connect) ? importedAt : connect) - importedAt,
+        checks: answered.length > 0 && !Number.isNaN(connect) ? connect - Math.max(...answered) : 0,
+      };
+    },
     phases(importedAt, returnedAt) {
       const secure = handshake.end;
       return {

@@ -7,7 +7,7 @@
  */
 import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { installColdStartProbe, type ColdStartPhases } from './cold-start-probe.js';
+import { installColdStartProbe, type ColdStartGaps, type ColdStartPhases } from './cold-start-probe.js';
 import { invocationContext } from './lambda-events.js';
 
 /** What the runner reports: milliseconds since the process started (Node's time origin). */
@@ -18,6 +18,7 @@ export interface ColdStartReport {
   /** The first invocation answered. */
   firstCallMs: number;
   phases?: ColdStartPhases;
+  gaps?: ColdStartGaps;
   error?: string;
 }
 
@@ -29,7 +30,7 @@ try {
   const initMs = performance.now();
   await handler(JSON.parse(eventJson!), invocationContext('cold-1'));
   const firstCallMs = performance.now();
-  report = { ok: true, initMs, firstCallMs, phases: probe.phases(initMs, firstCallMs) };
+  report = { ok: true, initMs, firstCallMs, phases: probe.phases(initMs, firstCallMs), gaps: probe.gaps(initMs) };
 } catch (error) {
   report = { ok: false, initMs: Number.NaN, firstCallMs: Number.NaN, error: error instanceof Error ? error.message : String(error) };
 }

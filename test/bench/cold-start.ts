@@ -4,7 +4,7 @@
  * report, so Node's own start is in both) and by the runner itself.
  */
 import { spawn } from 'node:child_process';
-import type { ColdStartPhases } from './cold-start-probe.js';
+import type { ColdStartGaps, ColdStartPhases } from './cold-start-probe.js';
 import type { ColdStartReport } from './cold-start-runner.js';
 
 export interface ColdStart {
@@ -14,6 +14,7 @@ export interface ColdStart {
   initMs: number;
   firstCallMs: number;
   phases: ColdStartPhases;
+  gaps: ColdStartGaps;
 }
 
 /** The memory of get-user-info and grant-entitlements as deployed (`cdk/config.ts`). */
@@ -60,7 +61,7 @@ export function coldStart(runner: string, bundle: string, event: unknown, env: R
       if (text === '') return reject(new Error(`cold start of ${bundle} exited with code ${code} and no report: ${stderr.slice(-2000)}`));
       const report = JSON.parse(text) as ColdStartReport;
       if (!report.ok) return reject(new Error(`cold start of ${bundle} failed: ${report.error}; ${stderr.slice(-2000)}`));
-      resolve({ wallMs, initMs: report.initMs, firstCallMs: report.firstCallMs, phases: report.phases! });
+      resolve({ wallMs, initMs: report.initMs, firstCallMs: report.firstCallMs, phases: report.phases!, gaps: report.gaps! });
     });
   });
 }

@@ -18,7 +18,10 @@
  *   `BENCH_SESSION_TOKEN`, counting its requests. It keeps no cache (`SECRETS_MANAGER_TTL` 0): each
  *   cold start is a new sandbox, whose extension has nothing cached yet. Its own call to Secrets
  *   Manager and its process start, which run beside the function's init on Lambda, are not modelled;
- * - on the same port, a latency-bound DynamoDB (`latency-store.ts`): `UpdateItem` on the
+ * - a DNS server with the records Cloud Map writes for the `fast` contact-service in a DNS
+ *   namespace (`mesh.local`): SRV `contact-service.mesh.local` → `1 1 <port>
+ *   contact-1.contact-service.mesh.local`, and that target's A record;
+ * - on the same port as the stand-ins, a latency-bound DynamoDB (`latency-store.ts`): `UpdateItem` on the
  *   entitlements table, parsed, checked, evaluated and applied as DynamoDB does, answered after
  *   `BENCH_STORE_LATENCY_MS` (default 5 ms).
  *
@@ -40,12 +43,14 @@ import { createEntitlementsTable } from '../../shared/entitlements/entitlements-
 import { startSecretsExtensionEndpoint, type SecretsExtensionEndpoint } from '../fixtures/secrets-extension-endpoint.js';
 import { startContactService, type ContactServiceFault, type ContactServiceHandle } from '../local/contact-service.js';
 import { DevCa, spireSecretBinary, writeSpiffeHelperFiles } from '../local/dev-ca.js';
+import { LocalDnsServer } from '../local/dns-server.js';
 import { startDynalite } from '../local/dynalite.js';
 import { USERS } from '../local/fixtures.js';
 import { grantFamilyUsers } from './grant-families.js';
 import { latencyStore } from './latency-store.js';
 import {
   BENCH_SESSION_TOKEN,
+  CLOUD_MAP_NAMESPACE,
   CONTACT_ID,
   ENTITLEMENTS_TABLE,
   FUNCTIONS_ID,
@@ -123,6 +128,20 @@ function awsStandIn(
   });
 }
 
+/**
+ * A DNS server answering for the `fast` contact-service what Cloud Map answers in a DNS namespace
+ * for a service with an SRV record (API reference, `DnsRecord`): `<service>.<namespace>` SRV with
+ * priority and weight 1, the `AWS_INSTANCE_PORT`, and `<instance-id>.<service>.<namespace>` as the
+ * target, which has an A record of the `AWS_INSTANCE_IPV4`. The instance is the one the Cloud Map
+ * stand-in lists (`contact-1`, 127.0.0.1).
+ */
+async function cloudMapDnsRecords(port: number): Promise<LocalDnsServer> {
+  const dns = await LocalDnsServer.start();
+  const target = `contact-1.contact-service.${CLOUD_MAP_NAMESPACE}`;
+  dns.setSrv(`contact-service.${CLOUD_MAP_NAMESPACE}`, [{ target, port, priority: 1, weight: 1 }]).setA(target, '127.0.0.1');
+  return dns;
+}
+
 async function main(): Promise<void> {
   const slowLatencyMs = Number(process.env.BENCH_SLOW_LATENCY_MS ?? 5);
   const storeLatencyMs = Number(process.env.BENCH_STORE_LATENCY_MS ?? 5);
@@ -146,6 +165,7 @@ async function main(): Promise<void> {
   const aws = awsStandIn(secretBinary, services, storeLatencyMs, secretsExtension);
   aws.listen(0, '127.0.0.1');
   await once(aws, 'listening');
+  const dns = await cloudMapDnsRecords(services.fast.port);
 
   const info: BenchServerInfo = {
     pid: process.pid,
@@ -154,6 +174,7 @@ async function main(): Promise<void> {
     dynamoEndpoint: dynamo.endpoint,
     awsEndpoint: `http://127.0.0.1:${(aws.address() as AddressInfo).port}`,
     secretsExtensionPort: secretsExtension.port,
+    dnsServer: dns.address,
   };
   process.stdout.write(`${JSON.stringify(info)}\n`);
 
@@ -163,7 +184,7 @@ async function main(): Promise<void> {
 
   aws.closeAllConnections();
   aws.close();
-  await Promise.all([...Object.values(services).map((s) => s.close()), dynamo.close(), secretsExtension.close()]);
+  await Promise.all([...Object.values(services).map((s) => s.close()), dynamo.close(), dns.close(), secretsExtension.close()]);
   await rm(svidDir, { recursive: true, force: true });
 }
 

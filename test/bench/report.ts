@@ -3,7 +3,7 @@
  * figures as one JSON object (the last line).
  */
 import type { Bundle } from './bundles.js';
-import { COLD_START_PHASES, type ColdStartPhases } from './cold-start-probe.js';
+import { COLD_START_PHASES, type ColdStartGaps, type ColdStartPhases } from './cold-start-probe.js';
 import type { Machine } from './machine.js';
 import type { BreakerResult } from './phases/breaker.js';
 import type { DiscoveryTtlResult } from './phases/discovery-ttl.js';
@@ -27,6 +27,7 @@ export interface ColdStartSide {
   initMs: number;
   firstCallMs: number;
   phases: ColdStartPhases;
+  gaps: ColdStartGaps;
 }
 
 /** The measuring phases, in the order a full run takes them; `--only` picks some. */
@@ -278,16 +279,14 @@ const PHASE_LABELS: Record<keyof ColdStartPhases, string> = {
 
 /** Where the as-deployed cold start goes, phase by phase (medians per phase, so they need not add up). */
 function phaseTable(c: ColdStartFigure): string {
-  const rest = (side: ColdStartSide) => {
-    const p = side.phases;
-    return side.firstCallMs - p.import - Math.max(p.svid, p.discovery) - p.handshake - p.first_call - p.flush;
-  };
-  return [
-    table([
-      ['cold start, as deployed, by phase (median ms)', 'function', 'bare', 'difference'],
-      ...COLD_START_PHASES.map((phase) => [PHASE_LABELS[phase], ms(c.function.phases[phase]), ms(c.bare.phases[phase]), ms(c.function.phases[phase] - c.bare.phases[phase])]),
-      ['the rest (set-up, SVID checks, channel; approximate)', ms(rest(c.function)), ms(rest(c.bare)), ms(rest(c.function) - rest(c.bare))],
-      ['spawn → answer (incl. Node\'s own start)', ms(c.function.wallMs), ms(c.bare.wallMs), ms(c.function.wallMs - c.bare.wallMs)],
-    ]),
-  ].join('\n');
+  const row = (label: string, of: (side: ColdStartSide) => number) => [label, ms(of(c.function)), ms(of(c.bare)), ms(of(c.function) - of(c.bare))];
+  return table([
+    ['cold start, as deployed, by phase (median ms)', 'function', 'bare', 'difference'],
+    row(PHASE_LABELS.import, (s) => s.phases.import),
+    row('set-up (handler start → first request: middleware, runtime, SDK clients, signing)', (s) => s.gaps.setup),
+    ...COLD_START_PHASES.slice(1, 3).map((phase) => row(PHASE_LABELS[phase], (s) => s.phases[phase])),
+    row('checks (last answer → tls.connect: SVID parsed and checked, channel)', (s) => s.gaps.checks),
+    ...COLD_START_PHASES.slice(3).map((phase) => row(PHASE_LABELS[phase], (s) => s.phases[phase])),
+    row('spawn → answer (incl. Node\'s own start)', (s) => s.wallMs),
+  ]);
 }

@@ -96,6 +96,7 @@ async function coldStarts(runner: string, bundle: string, bare: string, env: Rec
     initMs: median(runs.map((r) => r.initMs)),
     firstCallMs: median(runs.map((r) => r.firstCallMs)),
     phases: Object.fromEntries(COLD_START_PHASES.map((phase) => [phase, median(runs.map((r) => r.phases[phase]))])) as unknown as ColdStartPhases,
+    gaps: { setup: median(runs.map((r) => r.gaps.setup)), checks: median(runs.map((r) => r.gaps.checks)) },
   });
   return { pairs, ratio: median(ratios), function: summary(sides.function), bare: summary(sides.bare) };
 }

@@ -125,7 +125,7 @@ describe.skipIf(missing.length > 0)('cdk synth from the project root', () => {
       const sources = sourcesOf(fn);
       expect(sources.filter((source) => /node_modules\/(@aws-sdk|@smithy|yaml)\//.test(source)), service).toEqual([]);
       const code = readFileSync(join(bundleOf(fn), 'index.mjs'), 'utf8');
-      // Static imports and the lazy `import("…")` of a client loaded at first use alike.
+      // Static (`from "…"`) and dynamic (`import("…")`): the clients loaded on first use count too.
       const sdkImports = new Set([...code.matchAll(/(?:from\s*|import\(\s*)"(@aws-sdk\/[^"]+)"/g)].map((match) => match[1]));
       expect(sdkImports.size, service).toBeGreaterThan(0);
       expect([...sdkImports].filter((name) => !RUNTIME_SDK_PACKAGES.has(name!)), service).toEqual([]);

@@ -104,6 +104,23 @@ describe('appConfigFromContext', () => {
     ]);
   });
 
+  it('refuses discoveryDnsFirst for an http namespace, which has no dns records', () => {
+    expect(issuesOf({ discoveryDnsFirst: true, namespaceType: 'http' })).toEqual([
+      'context discoveryDnsFirst must be false for an http namespace (it has no dns records), got true with namespaceType "http"',
+    ]);
+    expect(configOf({ discoveryDnsFirst: 'true', namespaceType: 'dns-public' })).toMatchObject({ discoveryDnsFirst: true, namespaceType: 'dns-public' });
+  });
+
+  it('refuses discoveryDnsFirst with a discovery scheme other than cloudmap', () => {
+    expect(issuesOf({ discoveryDnsFirst: true, discoveryScheme: 'dns' })).toEqual([
+      'context discoveryDnsFirst must be false unless discoveryScheme is cloudmap, got true with discoveryScheme "dns"',
+    ]);
+  });
+
+  it('rejects a namespace type Cloud Map does not have', () => {
+    expect(issuesOf({ namespaceType: 'DNS_PRIVATE' })).toEqual(['context namespaceType must be one of dns-private, dns-public, http, got "DNS_PRIVATE"']);
+  });
+
   it('rejects availability zones of another region', () => {
     expect(issuesOf({ availabilityZones: ['eu-central-1a', 'eu-west-1b'] })).toEqual([
       'context availabilityZones must be zones of eu-central-1, got ["eu-west-1b"]',

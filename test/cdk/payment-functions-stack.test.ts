@@ -204,7 +204,7 @@ describe('the functions', () => {
       enabled: true,
       mtlsEnabled: true,
       spiffeId: expect.objectContaining({ path: '/payment-functions' }),
-      discovery: { namespace: TEST_CONTEXT.namespaceName, scheme: 'cloudmap' },
+      discovery: { namespace: TEST_CONTEXT.namespaceName, scheme: 'cloudmap', dnsFirst: false, order: ['cloudmap', 'dns', 'static'] },
       svid: { secretId: SVID_SECRET_ARN },
       circuitBreaker: { failureThreshold: 5, successThreshold: 2, timeoutSeconds: 60, halfOpenMaxCalls: 3 },
     });

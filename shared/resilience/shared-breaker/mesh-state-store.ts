@@ -1,10 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BreakerStoreError } from './breaker-store-error.js';
 import { breakerKey, CLOSED_RECORD, MESH_STATE_ATTRIBUTES, type FleetBreakerRecord } from './fleet-breaker-record.js';
 
@@ -28,6 +22,20 @@ export const MESH_STATE_STORE_DEFAULTS = { ttlSeconds: 86_400 } satisfies Partia
  */
 const STORE_CLIENT = { maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } } as const;
 
+/**
+ * The DynamoDB SDK, loaded on the store's first request rather than with this module: a function
+ * that imports the mesh layer without sharing its breakers never loads it, and one that shares
+ * them loads it at its first read of the fleet's state, not while its init runs.
+ */
+let dynamoDbSdk: Promise<typeof import('@aws-sdk/client-dynamodb')> | undefined;
+function loadDynamoDbSdk(): Promise<typeof import('@aws-sdk/client-dynamodb')> {
+  dynamoDbSdk ??= import('@aws-sdk/client-dynamodb').catch((error: unknown) => {
+    dynamoDbSdk = undefined; // a failed load is not cached: the next request tries again
+    throw error;
+  });
+  return dynamoDbSdk;
+}
+
 const N = (value: number): AttributeValue => ({ N: String(value) });
 const S = (value: string): AttributeValue => ({ S: value });
 
@@ -41,12 +49,13 @@ const S = (value: string): AttributeValue => ({ S: value });
  */
 export class MeshStateStore {
   readonly tableName: string;
-  readonly #client: DynamoDBClient;
+  readonly #given: DynamoDBClient | undefined;
+  #client: DynamoDBClient | undefined;
   readonly #ttlSeconds: number;
 
   constructor(options: MeshStateStoreOptions) {
     this.tableName = options.tableName;
-    this.#client = options.client ?? new DynamoDBClient(STORE_CLIENT);
+    this.#given = options.client;
     this.#ttlSeconds = options.ttlSeconds ?? MESH_STATE_STORE_DEFAULTS.ttlSeconds;
   }
 
@@ -56,11 +65,10 @@ export class MeshStateStore {
    * @throws {BreakerStoreError} `BREAKER_STORE_FAILED` when the table cannot be read.
    */
   async read(service: string, consistent = false): Promise<FleetBreakerRecord> {
-    const output = await this.#send(service, 'read', () =>
-      this.#client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: this.#key(service), ConsistentRead: consistent }),
-      ),
-    );
+    const output = await this.#send(service, 'read', async () => {
+      const { sdk, client } = await this.#sdk();
+      return client.send(new sdk.GetItemCommand({ TableName: this.tableName, Key: this.#key(service), ConsistentRead: consistent }));
+    });
     return output.Item ? recordOf(output.Item, service) : { ...CLOSED_RECORD };
   }
 
@@ -107,6 +115,13 @@ export class MeshStateStore {
     });
   }
 
+  /** The SDK module and the client, both made on first use (the client with {@link STORE_CLIENT}'s limits). */
+  async #sdk(): Promise<{ sdk: typeof import('@aws-sdk/client-dynamodb'); client: DynamoDBClient }> {
+    const sdk = await loadDynamoDbSdk();
+    this.#client ??= this.#given ?? new sdk.DynamoDBClient(STORE_CLIENT);
+    return { sdk, client: this.#client };
+  }
+
   #key(service: string): Record<string, AttributeValue> {
     return { [MESH_STATE_ATTRIBUTES.key]: S(breakerKey(service)) };
   }
@@ -123,9 +138,12 @@ export class MeshStateStore {
       ),
     );
     const values = { ...write.values, ':ttl': N(Math.floor(write.now / 1000) + this.#ttlSeconds) };
+    let sdk: typeof import('@aws-sdk/client-dynamodb') | undefined;
     try {
-      const output = await this.#client.send(
-        new UpdateItemCommand({
+      const loaded = await this.#sdk();
+      sdk = loaded.sdk;
+      const output = await loaded.client.send(
+        new sdk.UpdateItemCommand({
           TableName: this.tableName,
           Key: this.#key(service),
           UpdateExpression: write.update,
@@ -138,7 +156,7 @@ export class MeshStateStore {
       );
       return { won: true, record: recordOf(output.Attributes ?? {}, service) };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw storeError(service, operation, error);
+      if (sdk === undefined || !(error instanceof sdk.ConditionalCheckFailedException)) throw storeError(service, operation, error);
       const record = error.Item ? recordOf(error.Item, service) : await this.read(service, true);
       return { won: false, record };
     }

@@ -1,4 +1,4 @@
-import { CreateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MESH_STATE_ATTRIBUTES } from './fleet-breaker-record.js';
 
 /**
@@ -9,6 +9,9 @@ import { MESH_STATE_ATTRIBUTES } from './fleet-breaker-record.js';
  * @throws the SDK's error when the table cannot be created or does not become ACTIVE in time.
  */
 export async function createMeshStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  // Imported here: `shared-breaker/index.ts` re-exports this, and a function importing the index
+  // must not load the SDK at init for a set-up it never runs.
+  const { CreateTableCommand, waitUntilTableExists } = await import('@aws-sdk/client-dynamodb');
   try {
     await client.send(
       new CreateTableCommand({

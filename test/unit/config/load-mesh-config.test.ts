@@ -43,7 +43,7 @@ describe('loadMeshConfig defaults', () => {
     expect(loadMeshConfig({})).toEqual({
       enabled: true,
       mtlsEnabled: true,
-      discovery: { scheme: 'cloudmap', order: ['cloudmap', 'dns', 'static'], dnsServers: [], ttlSeconds: 30 },
+      discovery: { scheme: 'cloudmap', dnsFirst: false, order: ['cloudmap', 'dns', 'static'], dnsServers: [], ttlSeconds: 30 },
       svid: {},
       circuitBreaker: { failureThreshold: 5, successThreshold: 2, timeoutSeconds: 60, halfOpenMaxCalls: 3 },
       services: {},
@@ -102,6 +102,7 @@ describe('loadMeshConfig from the environment', () => {
       discovery: {
         namespace: 'mesh.local',
         scheme: 'dns',
+        dnsFirst: false,
         order: ['dns', 'static'],
         dnsServers: ['127.0.0.1:5353', '::1', '[::1]:53'],
         ttlSeconds: 15,
@@ -130,6 +131,36 @@ describe('loadMeshConfig from the environment', () => {
     ['xds', ['xds', 'cloudmap', 'dns', 'static']],
   ])('orders discovery for scheme %s as %j', (scheme, order) => {
     expect(loadMeshConfig({ SERVICE_MESH_DISCOVERY_SCHEME: scheme }).discovery.order).toEqual(order);
+  });
+
+  it('asks DNS before the Cloud Map API when SERVICE_MESH_DISCOVERY_DNS_FIRST is set with scheme cloudmap', () => {
+    const discovery = loadMeshConfig({ SERVICE_MESH_DISCOVERY_NAMESPACE: 'mesh.local', SERVICE_MESH_DISCOVERY_DNS_FIRST: 'true' }).discovery;
+
+    expect(discovery).toMatchObject({ scheme: 'cloudmap', dnsFirst: true, order: ['dns', 'cloudmap', 'static'] });
+  });
+
+  it('keeps Cloud Map first when SERVICE_MESH_DISCOVERY_DNS_FIRST is false or unset', () => {
+    expect(loadMeshConfig({ SERVICE_MESH_DISCOVERY_DNS_FIRST: 'false' }).discovery.order).toEqual(['cloudmap', 'dns', 'static']);
+    expect(loadMeshConfig({}).discovery.dnsFirst).toBe(false);
+  });
+
+  it.each([
+    ['dns', 'must be false unless SERVICE_MESH_DISCOVERY_SCHEME is cloudmap', 'got "1" with scheme "dns"'],
+    ['static', 'must be false unless SERVICE_MESH_DISCOVERY_SCHEME is cloudmap', 'got "1" with scheme "static"'],
+    ['xds', 'must be false unless SERVICE_MESH_DISCOVERY_SCHEME is cloudmap', 'got "1" with scheme "xds"'],
+  ])('refuses SERVICE_MESH_DISCOVERY_DNS_FIRST with scheme %s', (scheme, rule, got) => {
+    const error = configError({ SERVICE_MESH_DISCOVERY_NAMESPACE: 'mesh.local', SERVICE_MESH_DISCOVERY_SCHEME: scheme, SERVICE_MESH_DISCOVERY_DNS_FIRST: '1' });
+
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(`SERVICE_MESH_DISCOVERY_DNS_FIRST ${rule}`);
+    expect(error.message).toContain(got);
+  });
+
+  it('refuses SERVICE_MESH_DISCOVERY_DNS_FIRST without a namespace to look names up in', () => {
+    const error = configError({ SERVICE_MESH_DISCOVERY_DNS_FIRST: 'true' });
+
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('SERVICE_MESH_DISCOVERY_DNS_FIRST must be false unless SERVICE_MESH_DISCOVERY_NAMESPACE names the cloud map dns namespace');
   });
 
   it('discovers any number of services, keys with underscores included', () => {
@@ -215,6 +246,7 @@ describe('loadMeshConfig rejects bad values', () => {
     ['SERVICE_MESH_DISCOVERY_SCHEME', 'consul', 'must be one of cloudmap, dns, static, xds'],
     ['SERVICE_MESH_DISCOVERY_DNS_SERVERS', '127.0.0.1,dns.google', 'must be a comma-separated list of ip'],
     ['SERVICE_MESH_DISCOVERY_TTL_SECONDS', '0', 'must be a positive integer'],
+    ['SERVICE_MESH_DISCOVERY_DNS_FIRST', 'dns', 'must be true, false, 1 or 0'],
     ['SERVICE_MESH_DISCOVERY_TTL_SECONDS', '1.5', 'must be a positive integer'],
     ['CIRCUIT_BREAKER_FAILURE_THRESHOLD', '-1', 'must be a positive integer'],
     ['CIRCUIT_BREAKER_TIMEOUT_SECONDS', 'soon', 'must be a positive number'],

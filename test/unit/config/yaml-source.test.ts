@@ -69,6 +69,7 @@ describe('loadMeshConfig from a YAML file', () => {
       discovery: {
         namespace: 'mesh.local',
         scheme: 'cloudmap',
+        dnsFirst: false,
         order: ['cloudmap', 'dns', 'static'],
         dnsServers: ['127.0.0.1:5353'],
         ttlSeconds: 30,
@@ -225,6 +226,17 @@ describe('loadMeshConfig rejects a bad file', () => {
         `CONFIG_FILE names ${path}, but reading it needs the yaml package, which this build does not include: ` +
         'unset CONFIG_FILE and configure through environment variables, or ship yaml with the function (bundling nodeModules: ["yaml"])',
     });
+  });
+
+  it('reads service_mesh.discovery.dns_first, and names its YAML path when the scheme is not cloudmap', async () => {
+    const dnsFirst = await yamlFile('service_mesh: { discovery: { namespace: mesh.local, dns_first: true } }');
+    expect(loadMeshConfig({ CONFIG_FILE: dnsFirst }).discovery.order).toEqual(['dns', 'cloudmap', 'static']);
+
+    const path = await yamlFile('service_mesh: { discovery: { namespace: mesh.local, scheme: dns, dns_first: true } }');
+    const error = configError({ CONFIG_FILE: path });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(`service_mesh.discovery.dns_first in ${path} must be false unless SERVICE_MESH_DISCOVERY_SCHEME is cloudmap`);
+    expect(error.message).toContain('got "true" with scheme "dns"');
   });
 
   it.each([

@@ -75,7 +75,7 @@ describe('the Cloud Map client behind AWS_ENDPOINT_URL_SERVICEDISCOVERY', () => 
       },
     };
     const plain = new ServiceDiscoveryClient({ maxAttempts: 1, requestHandler: capture as never });
-    const fixed = cloudMapClient();
+    const fixed = await cloudMapClient();
     Object.assign(fixed.config, { requestHandler: capture });
 
     await plain.send(new DiscoverInstancesCommand({ NamespaceName: 'mesh.local', ServiceName: 'contact-service' })).catch(() => {});

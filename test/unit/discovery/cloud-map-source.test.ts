@@ -101,7 +101,7 @@ describe('CloudMapSource', () => {
 
 describe('cloudMapClient', () => {
   it('turns off the data- host prefix only behind an endpoint override', async () => {
-    const prefixOf = async (env: NodeJS.ProcessEnv) => (await cloudMapClient(env).config.disableHostPrefix) === true;
+    const prefixOf = async (env: NodeJS.ProcessEnv) => (await (await cloudMapClient(env)).config.disableHostPrefix) === true;
 
     expect(await prefixOf({})).toBe(false);
     expect(await prefixOf({ AWS_ENDPOINT_URL_SERVICEDISCOVERY: 'http://127.0.0.1:4566' })).toBe(true);

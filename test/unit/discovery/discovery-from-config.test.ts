@@ -66,7 +66,12 @@ describe('discovery built from the mesh configuration', () => {
     const resolution = await discovery.resolve('contact-service');
 
     expect(resolution).toMatchObject({ source: 'dns', addresses: [{ host: '127.0.0.21', port: 50051 }] });
-    expect(dns.queries).toEqual(['SRV _grpc._tcp.contact-service.mesh.local', 'A contact-service.mesh.local', 'AAAA contact-service.mesh.local']);
+    expect([...dns.queries].sort()).toEqual([
+      'A contact-service.mesh.local',
+      'AAAA contact-service.mesh.local',
+      'SRV _grpc._tcp.contact-service.mesh.local',
+      'SRV contact-service.mesh.local',
+    ]);
   });
 
   it('falls through to DNS within the Cloud Map budget when Cloud Map does not answer', async () => {
@@ -166,5 +171,50 @@ describe('discovery built from the mesh configuration', () => {
 
     expect(resolution.source).toBe('dns');
     expect(cloudMap.commandCalls(DiscoverInstancesCommand)).toHaveLength(0);
+  });
+});
+
+describe('discovery built from the mesh configuration, DNS first (SERVICE_MESH_DISCOVERY_DNS_FIRST)', () => {
+  const DNS_FIRST = { SERVICE_MESH_DISCOVERY_DNS_FIRST: 'true' };
+
+  it("resolves through Cloud Map's DNS records without asking the Cloud Map API", async () => {
+    dns
+      .setSrv('contact-service.mesh.local', [{ target: 'contact-1.contact-service.mesh.local', port: 7001, priority: 1, weight: 1 }])
+      .setA('contact-1.contact-service.mesh.local', '127.0.0.41');
+    cloudMap.on(DiscoverInstancesCommand).resolves(instances('10.0.0.1'));
+
+    const resolution = await chain(DNS_FIRST).discovery.resolve('contact-service');
+
+    expect(resolution).toMatchObject({ source: 'dns', addresses: [{ host: '127.0.0.41', port: 7001 }] });
+    expect(cloudMap.commandCalls(DiscoverInstancesCommand)).toHaveLength(0);
+  });
+
+  it('falls back to the Cloud Map API when DNS has no records of the service', async () => {
+    cloudMap.on(DiscoverInstancesCommand, { NamespaceName: 'mesh.local', ServiceName: 'contact-service' }).resolves(instances('10.0.0.1'));
+
+    const resolution = await chain(DNS_FIRST).discovery.resolve('contact-service');
+
+    expect(resolution).toMatchObject({ source: 'cloudmap', addresses: [{ host: '10.0.0.1', port: 50051 }] });
+    expect(dns.queries).toContain('SRV contact-service.mesh.local');
+  });
+
+  it('falls back to the Cloud Map API within the DNS budget when DNS does not answer', async () => {
+    dns.mode = 'silent';
+    cloudMap.on(DiscoverInstancesCommand).resolves(instances('10.0.0.1'));
+    const started = Date.now();
+
+    const resolution = await chain(DNS_FIRST, { sourceBudgetMs: { dns: 200 } }).discovery.resolve('contact-service');
+
+    expect(resolution.source).toBe('cloudmap');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('uses the static address when DNS and the Cloud Map API both fail', async () => {
+    dns.mode = 'servfail';
+    cloudMap.on(DiscoverInstancesCommand).rejects(throttled());
+
+    const resolution = await chain(DNS_FIRST).discovery.resolve('contact-service');
+
+    expect(resolution).toMatchObject({ source: 'static', addresses: [{ host: '127.0.0.9', port: 50051 }] });
   });
 });

@@ -22,6 +22,61 @@ beforeEach(() => {
 
 
 describe('DnsSource against a real DNS server', () => {
+  // What Cloud Map writes for a service with an SRV record (API reference, DnsRecord > Type > SRV):
+  // `<service>.<namespace>` SRV `1 1 <AWS_INSTANCE_PORT> <instance-id>.<service>.<namespace>`, and
+  // A/AAAA records named like that target from the instance's AWS_INSTANCE_IPV4/_IPV6.
+  it("reads Cloud Map's SRV records at <name>.<namespace> and their <instance-id>.<name>.<namespace> targets", async () => {
+    dns
+      .setSrv('contact-service.mesh.local', [
+        { target: 'contact-1.contact-service.mesh.local', port: 7001, priority: 1, weight: 1 },
+        { target: 'contact-2.contact-service.mesh.local', port: 7002, priority: 1, weight: 1 },
+      ])
+      .setA('contact-1.contact-service.mesh.local', '10.0.1.11')
+      .setAaaa('contact-2.contact-service.mesh.local', '::1');
+
+    const addresses = await source.resolve(CONTACT, never());
+
+    expect(addresses).toEqual([
+      { host: '10.0.1.11', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(dns.queries).toContain('SRV contact-service.mesh.local');
+  });
+
+  // A service whose DnsConfig has A (and AAAA) records: one record per instance at <service>.<namespace>.
+  it("reads Cloud Map's A and AAAA records at <name>.<namespace>, every instance, on the default port", async () => {
+    dns.setA('contact-service.mesh.local', '10.0.1.11', '10.0.1.12').setAaaa('contact-service.mesh.local', '2001:db8::11');
+
+    expect(await source.resolve(CONTACT, never())).toEqual([
+      { host: '10.0.1.11', port: 50051 },
+      { host: '10.0.1.12', port: 50051 },
+      { host: '2001:db8::11', port: 50051 },
+    ]);
+  });
+
+  it('asks for both SRV names and the A/AAAA records at once, in one round', async () => {
+    dns.setA('contact-service.mesh.local', '10.0.1.11');
+
+    await source.resolve(CONTACT, never());
+
+    expect([...dns.queries].sort()).toEqual([
+      'A contact-service.mesh.local',
+      'AAAA contact-service.mesh.local',
+      'SRV _grpc._tcp.contact-service.mesh.local',
+      'SRV contact-service.mesh.local',
+    ]);
+  });
+
+  it("prefers Cloud Map's SRV name to the _grpc._tcp one when a zone has both", async () => {
+    dns
+      .setSrv('contact-service.mesh.local', [{ target: 'contact-1.contact-service.mesh.local', port: 7001, priority: 1, weight: 1 }])
+      .setSrv('_grpc._tcp.contact-service.mesh.local', [{ target: 'old.mesh.local', port: 7009 }])
+      .setA('contact-1.contact-service.mesh.local', '10.0.1.11')
+      .setA('old.mesh.local', '10.0.1.99');
+
+    expect(await source.resolve(CONTACT, never())).toEqual([{ host: '10.0.1.11', port: 7001 }]);
+  });
+
   it('uses SRV _grpc._tcp.<name>.<namespace>, resolving each target with its port', async () => {
     dns
       .setSrv('_grpc._tcp.contact-service.mesh.local', [
@@ -37,7 +92,7 @@ describe('DnsSource against a real DNS server', () => {
       { host: '127.0.0.11', port: 7001 },
       { host: '::1', port: 7002 },
     ]);
-    expect(dns.queries[0]).toBe('SRV _grpc._tcp.contact-service.mesh.local');
+    expect(dns.queries).toContain('SRV _grpc._tcp.contact-service.mesh.local');
   });
 
   it('uses only the SRV records of the lowest priority', async () => {
