@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { JwtSvidAuthenticator } from '../../shared/authentication/jwt-svid-authenticator.js';
 import { loadJwtSvidConfig } from '../../shared/config/jwt-svid-config.js';
+import { meshSdkClients, preloadAwsSdk } from '../../shared/cold-start/aws-sdk-preload.js';
 import { loadMeshConfig } from '../../shared/config/load-mesh-config.js';
 import { EntitlementStore } from '../../shared/entitlements/entitlement-store.js';
 import { entitlementsTableFromEnv } from '../../shared/entitlements/entitlements-table-env.js';
@@ -17,6 +18,8 @@ import { httpErrorOf, UserRequestError, userRequestOf } from './user-request.js'
 
 // Validated at init: a missing or bad setting fails the cold start with a message naming the key.
 const config = loadMeshConfig();
+// The SDK clients the first invocation needs, loaded within init.
+await preloadAwsSdk(meshSdkClients(config));
 const jwtSvid = loadJwtSvidConfig();
 const tableName = entitlementsTableFromEnv();
 const telemetry = meshTelemetry();

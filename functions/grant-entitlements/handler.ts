@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { meshSdkClients, preloadAwsSdk } from '../../shared/cold-start/aws-sdk-preload.js';
 import { loadMeshConfig } from '../../shared/config/load-mesh-config.js';
 import { defaultEntitlementsClient } from '../../shared/entitlements/entitlements-client.js';
 import { EntitlementStore, ENTITLEMENT_STORE_DEFAULTS } from '../../shared/entitlements/entitlement-store.js';
@@ -17,6 +18,8 @@ import { sqsRecordVisibility } from './record-visibility.js';
 
 // Validated at init: a missing or bad setting fails the cold start with a message naming the key.
 const config = loadMeshConfig();
+// The SDK clients the first invocation needs, loaded within init.
+await preloadAwsSdk(meshSdkClients(config));
 const tableName = entitlementsTableFromEnv();
 const concurrency = entitlementsWriteConcurrencyFromEnv();
 const backoff = queueBackoffFromEnv();

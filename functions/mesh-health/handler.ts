@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { meshSdkClients, preloadAwsSdk } from '../../shared/cold-start/aws-sdk-preload.js';
 import { loadMeshConfig } from '../../shared/config/load-mesh-config.js';
 import { secondsToExpiry } from '../../shared/identity/svid-material.js';
 import { meshMiddleware, type MeshContext } from '../../shared/middleware/mesh-middleware.js';
@@ -14,6 +15,8 @@ import { controlConsumption, lazyLambdaClient, mappingIdFromEnv } from './queue-
 // Validated at init: a missing or bad setting fails the cold start with a message naming the key.
 const config = loadMeshConfig();
 const mappingId = mappingIdFromEnv();
+// The SDK clients every run needs (the mapping's state with a mapping to control), loaded within init.
+await preloadAwsSdk([...meshSdkClients(config), ...(mappingId === undefined ? [] : (['client-lambda'] as const))]);
 const lambda = lazyLambdaClient();
 const telemetry = meshTelemetry();
 let runtime: MeshRuntime | undefined;

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { MeshError } from '../../shared/errors.js';
+import { preloadAwsSdk } from '../../shared/cold-start/aws-sdk-preload.js';
 import { observabilityMiddleware } from '../../shared/middleware/observability-middleware.js';
 import { meshTelemetry } from '../../shared/observability/mesh-telemetry.js';
 import { sqsEntitlementQueue } from './entitlement-queue.js';
@@ -9,6 +10,8 @@ import { paymentWebhookConfigFromEnv } from './webhook-config.js';
 
 // Read at init: a missing or bad setting fails the cold start with a ConfigError naming the key.
 const config = paymentWebhookConfigFromEnv(process.env);
+// What every invocation uses, loaded within init: the signing secret's client and the queue's.
+await preloadAwsSdk(config.secretsManager.mode === 'sdk' ? ['client-secrets-manager', 'client-sqs'] : ['client-sqs']);
 
 // The mesh layer's logger: it scrubs PEM blocks, webhook secrets and signatures whatever is logged.
 const { logger } = meshTelemetry();

@@ -8,6 +8,7 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { meshSdkClients, preloadAwsSdk } from '../../shared/cold-start/aws-sdk-preload.js';
 import { loadMeshConfig } from '../../shared/config/load-mesh-config.js';
 import { meshMiddleware, type MeshContext } from '../../shared/middleware/mesh-middleware.js';
 import { MeshRuntime } from '../../shared/middleware/mesh-runtime.js';
@@ -16,6 +17,7 @@ import { meshTelemetry } from '../../shared/observability/mesh-telemetry.js';
 import type { Contact } from '../../shared/transport/contact-client.js';
 
 const config = loadMeshConfig();
+await preloadAwsSdk(meshSdkClients(config));
 const telemetry = meshTelemetry();
 let runtime: MeshRuntime | undefined;
 

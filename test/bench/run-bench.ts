@@ -130,6 +130,14 @@ async function measure(info: BenchServerInfo, built: BuiltBundles): Promise<Meas
       const variants: [string, Record<string, string>, (() => void)?][] = [
         ['sourceMaps (NODE_OPTIONS=--enable-source-maps)', { ...deployed, NODE_OPTIONS: '--enable-source-maps' }],
         ['compileCache (V8 compile cache in the asset)', { ...deployed, ...built.compileCache!.env }, built.compileCache!.reset],
+        ['secretsExtension (SVID through the Parameters and Secrets extension)', functionEnvironment(info, { svid: 'extension' })],
+        ['discoveryDnsFirst (Cloud Map\'s DNS records first)', functionEnvironment(info, { discovery: 'dns-first' })],
+        ['secretsExtension and discoveryDnsFirst (no SDK at a cold start)', functionEnvironment(info, { svid: 'extension', discovery: 'dns-first' })],
+        [
+          'secretsExtension, discoveryDnsFirst and compileCache',
+          { ...functionEnvironment(info, { svid: 'extension', discovery: 'dns-first' }), ...built.compileCache!.env },
+          built.compileCache!.reset,
+        ],
         ['SVID from files, static address (no AWS request)', functionEnvironment(info, { svid: 'files', discovery: 'static' })],
       ];
       results.coldVariants = [];

@@ -14,9 +14,14 @@ const run = promisify(execFile);
 let dir: string;
 let asset: string;
 
-/** A handler whose top level leaves a mark: priming must compile it, never run it. */
+/**
+ * A handler whose top level leaves a mark: priming must compile it, never run it. It imports the
+ * runtime's SDK, which an asset directory cannot resolve, as most functions do at init.
+ */
 const HANDLER = `
 import { writeFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+export const client = () => new DynamoDBClient({});
 writeFileSync(new URL('./evaluated', import.meta.url), 'the bundle ran');
 export async function handler() {
   return { ok: true };
@@ -36,7 +41,9 @@ async function cacheFiles(assetDir: string): Promise<string[]> {
 
 /** Imports `index.mjs` in a fresh Node with `args`, returning what Node says of its compile cache. */
 async function importWithCache(assetDir: string, args: string[]): Promise<string> {
-  const { stderr } = await run(process.execPath, [...args, '--input-type=module', '-e', `await import(${JSON.stringify(join(assetDir, 'index.mjs'))});`], {
+  // The import itself fails here (no runtime SDK to resolve): Node has compiled the bundle by then.
+  const script = `await import(${JSON.stringify(join(assetDir, 'index.mjs'))}).catch(() => {});`;
+  const { stderr } = await run(process.execPath, [...args, '--input-type=module', '-e', script], {
     env: { PATH: process.env.PATH ?? '', NODE_DEBUG_NATIVE: 'COMPILE_CACHE', ...compileCacheEnvironment(assetDir) },
   });
   return stderr;

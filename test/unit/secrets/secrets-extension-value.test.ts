@@ -160,7 +160,8 @@ describe('secretsExtensionValue', () => {
 
       expect(error.code).toBe('SECRET_FETCH_FAILED');
       expect(error.message).toBe('cannot get secret payments/webhook from the secrets extension: ETIMEDOUT');
-      expect(timers()).toBe(before);
+      // At most as many as before: a timer of an earlier test may have fired meanwhile, but none is added.
+      expect(timers()).toBeLessThanOrEqual(before);
     } finally {
       silent.close();
     }
