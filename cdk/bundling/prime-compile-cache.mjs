@@ -20,29 +20,32 @@ export const COMPILE_CACHE_DIR = '.node-compile-cache';
 // `--expose-gc` is Lambda's (V8 keys its cache by its flags); `--random-seed` is not in that key
 // and makes the cache the same bytes at every synth, so the asset's hash only changes with the code.
 const PRIMER_V8_FLAGS = ['--expose-gc', '--random-seed=1'];
-const PRIMER = '.prime-compile-cache.mjs';
+/** The throwaway module of one bundle: its own name, so that each adds an entry of its own. */
+const primerOf = (bundle) => `.prime-compile-cache-${bundle}`;
 
 /**
  * Primes the cache of `bundles` (file names in `dir`).
  *
  * @throws when a bundle left no cache entry behind, with what Node printed.
  */
-export function primeCompileCache(dir, bundles = readdirSync(dir).filter((name) => name.endsWith('.mjs') && name !== PRIMER)) {
+export function primeCompileCache(dir, bundles = readdirSync(dir).filter((name) => name.endsWith('.mjs') && !name.startsWith('.prime-compile-cache-'))) {
   const cache = join(resolve(dir), COMPILE_CACHE_DIR);
   for (const bundle of bundles) {
     const before = entries(cache);
-    writeFileSync(join(dir, PRIMER), `import './${bundle}';\nimport { compileCachePrimerStopsHere } from 'node:module';\n`);
+    const primer = primerOf(bundle);
+    writeFileSync(join(dir, primer), `import './${bundle}';\nimport { compileCachePrimerStopsHere } from 'node:module';\n`);
     let result;
     try {
-      result = spawnSync(process.execPath, [...PRIMER_V8_FLAGS, PRIMER], {
+      result = spawnSync(process.execPath, [...PRIMER_V8_FLAGS, primer], {
         cwd: dir,
         encoding: 'utf8',
         env: { PATH: process.env.PATH ?? '', NODE_COMPILE_CACHE: cache, NODE_COMPILE_CACHE_PORTABLE: '1' },
       });
     } finally {
-      rmSync(join(dir, PRIMER), { force: true });
+      rmSync(join(dir, primer), { force: true });
     }
-    // The primer's own entry and the bundle's: fewer means the bundle was never compiled.
+    // The primer's own entry (a few hundred bytes, left in the cache) and the bundle's: fewer means
+    // the bundle was never compiled.
     if (entries(cache) < before + 2) {
       throw new Error(`no compile cache was written for ${join(dir, bundle)}: ${result.error?.message ?? result.stderr.slice(-2000)}`);
     }

@@ -88,6 +88,22 @@ describe('the compile cache primed at bundling', () => {
     expect(said).toContain(`V8 code cache for ESM file://${join(task, 'index.mjs')} was accepted`);
   });
 
+  it('covers every bundle named when one directory holds several', async () => {
+    const several = join(dir, 'several');
+    for (const name of ['first', 'second']) {
+      await build({ ...esbuildOptions(), stdin: { contents: `${HANDLER}\nexport const name = '${name}';`, loader: 'ts', resolveDir: dir }, outfile: join(several, `${name}.mjs`) });
+    }
+    await run(process.execPath, [join(import.meta.dirname, '../../cdk/bundling/prime-compile-cache.mjs'), several, 'first.mjs', 'second.mjs']);
+
+    for (const name of ['first', 'second']) {
+      const script = `await import(${JSON.stringify(join(several, `${name}.mjs`))}).catch(() => {});`;
+      const { stderr } = await run(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+        env: { PATH: process.env.PATH ?? '', NODE_DEBUG_NATIVE: 'COMPILE_CACHE', ...compileCacheEnvironment(several) },
+      });
+      expect(stderr, name).toContain(`V8 code cache for ESM file://${join(several, `${name}.mjs`)} was accepted`);
+    }
+  });
+
   it('is not used by a Node whose V8 flags differ: the cache is keyed by them', async () => {
     const task = join(dir, 'other-flags');
     await cp(asset, task, { recursive: true });
