@@ -70,26 +70,38 @@ const progress = (message: string) => {
   if (!jsonOnly) process.stderr.write(`bench [${((performance.now() - startedAt) / 1000).toFixed(1)} s]: ${message}\n`);
 };
 
+/** One way of deploying, measured as cold starts of a function bundle against the bare client's. */
+interface ColdStartSpec {
+  bundle: string;
+  env: Record<string, string>;
+  /** Run before every cold start of this spec (the compile cache's reset). */
+  beforeEach?: () => void;
+}
+
 /**
- * Cold starts of `bundle` and of the bare client's bundle, in pairs whose order alternates; the
- * figure is the median of the pairs' ratios.
+ * Cold starts of each spec's function and of the bare client's bundle, in pairs whose order
+ * alternates, all specs interleaved round by round (in an order that rotates), so that a machine
+ * slower for a while slows every spec alike; each figure is the median of its pairs' ratios.
  */
-async function coldStarts(runner: string, bundle: string, bare: string, env: Record<string, string>, pairs: number, beforeEach = () => {}): Promise<ColdStartFigure> {
+async function coldStarts(runner: string, bare: string, specs: readonly ColdStartSpec[], rounds: number): Promise<ColdStartFigure[]> {
   const event = { userId: 'user-1' };
-  const sides = { function: [] as ColdStart[], bare: [] as ColdStart[] };
-  const ratios: number[] = [];
-  const run = (bundlePath: string) => {
-    beforeEach();
-    return coldStart(runner, bundlePath, event, env);
-  };
-  for (let pair = 0; pair < pairs; pair++) {
-    const functionFirst = pair % 2 === 0;
-    const first = await run(functionFirst ? bundle : bare);
-    const second = await run(functionFirst ? bare : bundle);
-    const [fn, reference] = functionFirst ? [first, second] : [second, first];
-    sides.function.push(fn);
-    sides.bare.push(reference);
-    ratios.push(fn.wallMs / reference.wallMs);
+  const measured = specs.map(() => ({ function: [] as ColdStart[], bare: [] as ColdStart[], ratios: [] as number[] }));
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < specs.length; k++) {
+      const index = (k + round) % specs.length;
+      const spec = specs[index]!;
+      const run = (bundle: string) => {
+        spec.beforeEach?.();
+        return coldStart(runner, bundle, event, spec.env);
+      };
+      const functionFirst = (round + k) % 2 === 0;
+      const first = await run(functionFirst ? spec.bundle : bare);
+      const second = await run(functionFirst ? bare : spec.bundle);
+      const [fn, reference] = functionFirst ? [first, second] : [second, first];
+      measured[index]!.function.push(fn);
+      measured[index]!.bare.push(reference);
+      measured[index]!.ratios.push(fn.wallMs / reference.wallMs);
+    }
   }
   const summary = (runs: ColdStart[]) => ({
     wallMs: median(runs.map((r) => r.wallMs)),
@@ -98,7 +110,7 @@ async function coldStarts(runner: string, bundle: string, bare: string, env: Rec
     phases: Object.fromEntries(COLD_START_PHASES.map((phase) => [phase, median(runs.map((r) => r.phases[phase]))])) as unknown as ColdStartPhases,
     gaps: { setup: median(runs.map((r) => r.gaps.setup)), checks: median(runs.map((r) => r.gaps.checks)) },
   });
-  return { pairs, ratio: median(ratios), function: summary(sides.function), bare: summary(sides.bare) };
+  return measured.map((m) => ({ pairs: rounds, ratio: median(m.ratios), function: summary(m.function), bare: summary(m.bare) }));
 }
 
 /**
@@ -123,28 +135,28 @@ async function measure(info: BenchServerInfo, built: BuiltBundles): Promise<Meas
       progress('cold starts, interleaved with the bare client');
       const bare = handlers['bare-client'].path;
       const benchFunction = handlers['bench-function'].path;
-      results.cold = await coldStarts(runner, benchFunction, bare, deployed, quick ? 1 : 12);
-      if (quick) return;
+      if (quick) {
+        [results.cold] = await coldStarts(runner, bare, [{ bundle: benchFunction, env: deployed }], 1);
+        return;
+      }
       // Each alternative with the bare client deployed the same way (the same NODE_OPTIONS, its own
       // compile cache): the ratio is what the mesh layer costs under that choice.
-      const variants: [string, Record<string, string>, (() => void)?][] = [
-        ['sourceMaps (NODE_OPTIONS=--enable-source-maps)', { ...deployed, NODE_OPTIONS: '--enable-source-maps' }],
-        ['compileCache (V8 compile cache in the asset)', { ...deployed, ...built.compileCache!.env }, built.compileCache!.reset],
-        ['secretsExtension (SVID through the Parameters and Secrets extension)', functionEnvironment(info, { svid: 'extension' })],
-        ['discoveryDnsFirst (Cloud Map\'s DNS records first)', functionEnvironment(info, { discovery: 'dns-first' })],
-        ['secretsExtension and discoveryDnsFirst (no SDK at a cold start)', functionEnvironment(info, { svid: 'extension', discovery: 'dns-first' })],
+      const cache = built.compileCache!;
+      const variants: [string, ColdStartSpec][] = [
+        ['sourceMaps (NODE_OPTIONS=--enable-source-maps)', { bundle: benchFunction, env: { ...deployed, NODE_OPTIONS: '--enable-source-maps' } }],
+        ['compileCache (V8 compile cache in the asset)', { bundle: benchFunction, env: { ...deployed, ...cache.env }, beforeEach: cache.reset }],
+        ['secretsExtension (SVID through the Parameters and Secrets extension)', { bundle: benchFunction, env: functionEnvironment(info, { svid: 'extension' }) }],
+        ['discoveryDnsFirst (Cloud Map\'s DNS records first)', { bundle: benchFunction, env: functionEnvironment(info, { discovery: 'dns-first' }) }],
+        ['secretsExtension and discoveryDnsFirst (no SDK at a cold start)', { bundle: benchFunction, env: functionEnvironment(info, { svid: 'extension', discovery: 'dns-first' }) }],
         [
           'secretsExtension, discoveryDnsFirst and compileCache',
-          { ...functionEnvironment(info, { svid: 'extension', discovery: 'dns-first' }), ...built.compileCache!.env },
-          built.compileCache!.reset,
+          { bundle: benchFunction, env: { ...functionEnvironment(info, { svid: 'extension', discovery: 'dns-first' }), ...cache.env }, beforeEach: cache.reset },
         ],
-        ['SVID from files, static address (no AWS request)', functionEnvironment(info, { svid: 'files', discovery: 'static' })],
+        ['SVID from files, static address (no AWS request)', { bundle: benchFunction, env: functionEnvironment(info, { svid: 'files', discovery: 'static' }) }],
       ];
-      results.coldVariants = [];
-      for (const [label, env, reset] of variants) {
-        results.coldVariants.push({ label, figure: await coldStarts(runner, benchFunction, bare, env, 6, reset) });
-      }
-      results.coldGetUserInfo = await coldStarts(runner, handlers['get-user-info'].path, bare, deployed, 5);
+      const figures = await coldStarts(runner, bare, [{ bundle: benchFunction, env: deployed }, { bundle: handlers['get-user-info'].path, env: deployed }, ...variants.map(([, spec]) => spec)], 10);
+      [results.cold, results.coldGetUserInfo] = figures;
+      results.coldVariants = variants.map(([label], i) => ({ label, figure: figures[i + 2]! }));
     },
     fanout: async () => {
       progress('grant-entitlements fan-out against a sequential loop');
