@@ -15,7 +15,7 @@ export const CLOUD_MAP_SOURCE_DEFAULTS: CloudMapSourceOptions = { namespace: und
 
 /**
  * The Cloud Map SDK, loaded on first use: a container whose discovery DNS answers (or that
- * resolves from its cache) never pays the ~40–110 ms of loading it at a cold start.
+ * resolves from its cache) never loads it (10–150 ms of a cold start; see `shared/cold-start/aws-sdk-preload.ts`).
  */
 let cloudMapSdk: Promise<typeof import('@aws-sdk/client-servicediscovery')> | undefined;
 function loadCloudMapSdk(): Promise<typeof import('@aws-sdk/client-servicediscovery')> {

@@ -49,7 +49,7 @@ export function secretsManagerValue(secretId: string, options: SecretsManagerVal
 export function sdkSecretValue(secretId: string, client?: SecretsManagerClient): () => Promise<SecretValueAnswer> {
   let sm = client;
   return async function getSecretValue() {
-    // Loaded here rather than at the top: the SDK client is ~70 ms of a cold start.
+    // Loaded here rather than at the top: a function reading through the extension never loads it (see `shared/cold-start/aws-sdk-preload.ts`).
     const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
     sm ??= new SecretsManagerClient({});
     try {
