@@ -285,7 +285,7 @@ function phaseTable(c: ColdStartFigure): string {
     row(PHASE_LABELS.import, (s) => s.phases.import),
     row('set-up (handler start → first request: middleware, runtime, SDK clients, signing)', (s) => s.gaps.setup),
     ...COLD_START_PHASES.slice(1, 3).map((phase) => row(PHASE_LABELS[phase], (s) => s.phases[phase])),
-    row('checks (last answer → tls.connect: SVID parsed and checked, channel)', (s) => s.gaps.checks),
+    row('checks (last answer → tls.connect: SVID parsed and checked, channel credentials)', (s) => s.gaps.checks),
     ...COLD_START_PHASES.slice(3).map((phase) => row(PHASE_LABELS[phase], (s) => s.phases[phase])),
     row('spawn → answer (incl. Node\'s own start)', (s) => s.wallMs),
   ]);
