@@ -19,9 +19,9 @@ export interface FunctionBundlingOptions {
   readonly bundleAwsSdk?: boolean;
   /**
    * Have Node apply the bundle's source map to stack traces (`NODE_OPTIONS=--enable-source-maps`).
-   * Node then reads and parses the map at every cold start (measured: +53 ms against +24 ms for
-   * the bare client, see test/bench/RESULTS.md), so it is off by default. The map is shipped
-   * either way, and function names and line breaks are kept, so a stack trace stays readable.
+   * Node then reads and parses the map at every cold start (measured: 16 ms of the bench
+   * function's, see test/bench/RESULTS.md), so it is off by default. The map is shipped either
+   * way, and function names and line breaks are kept, so a stack trace stays readable.
    */
   readonly sourceMaps?: boolean;
   /**
@@ -135,7 +135,7 @@ export function lambdaBundling(options: FunctionBundlingOptions & { nodeModules?
 
 /**
  * The same bundle as esbuild build options, for building it outside CDK: one ESM file per entry,
- * with a linked source map as Lambda loads it.
+ * with a linked source map beside it, as the asset ships it.
  */
 export function esbuildOptions(options: FunctionBundlingOptions = {}): BuildOptions {
   return {
