@@ -71,20 +71,19 @@ export const secretsManagerAccessField = z
   .toLowerCase()
   .pipe(z.enum(SECRETS_MANAGER_ACCESS_MODES, rule(`must be one of ${SECRETS_MANAGER_ACCESS_MODES.join(', ')}`)));
 
-const PORT_RULE = 'must be a port number from 1 to 65535';
-export const portField = z
-  .string(rule(PORT_RULE))
-  .regex(/^\d{1,5}$/, rule(PORT_RULE))
-  .transform(Number)
-  .pipe(z.number().int().min(1, rule(PORT_RULE)).max(65535, rule(PORT_RULE)));
+/** A whole number written in decimal digits, from `min` to `max`; every failure says `message`. */
+function wholeNumberField(min: number, max: number, message: string) {
+  return z
+    .string(rule(message))
+    .regex(/^\d{1,10}$/, rule(message))
+    .transform(Number)
+    .pipe(z.number().int().min(min, rule(message)).max(max, rule(message)));
+}
+
+export const portField = wholeNumberField(1, 65535, 'must be a port number from 1 to 65535');
 
 /** `SECRETS_MANAGER_TTL`: AWS documents 0 (no caching) to 300 seconds. */
-const CACHE_TTL_RULE = 'must be a whole number of seconds from 0 to 300';
-export const extensionCacheTtlField = z
-  .string(rule(CACHE_TTL_RULE))
-  .regex(/^\d{1,3}$/, rule(CACHE_TTL_RULE))
-  .transform(Number)
-  .pipe(z.number().int().min(0, rule(CACHE_TTL_RULE)).max(300, rule(CACHE_TTL_RULE)));
+export const extensionCacheTtlField = wholeNumberField(0, 300, 'must be a whole number of seconds from 0 to 300');
 
 const ADDRESS_RULE = 'must be host:port or [ipv6]:port with a port of 1..65535';
 const ADDRESS = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/;
