@@ -14,17 +14,11 @@ export interface CloudMapSourceOptions {
 export const CLOUD_MAP_SOURCE_DEFAULTS: CloudMapSourceOptions = { namespace: undefined, client: undefined };
 
 /**
- * The Cloud Map SDK, loaded on first use: a container whose discovery DNS answers (or that
- * resolves from its cache) never loads it (10–150 ms of a cold start; see `shared/cold-start/aws-sdk-preload.ts`).
+ * The Cloud Map SDK, imported at the first request (the module loader keeps it once loaded, and
+ * tries again after a failed load): a container whose discovery DNS answers, or that resolves from
+ * its cache, never loads it (10–150 ms of a cold start; see `shared/cold-start/aws-sdk-preload.ts`).
  */
-let cloudMapSdk: Promise<typeof import('@aws-sdk/client-servicediscovery')> | undefined;
-function loadCloudMapSdk(): Promise<typeof import('@aws-sdk/client-servicediscovery')> {
-  cloudMapSdk ??= import('@aws-sdk/client-servicediscovery').catch((error: unknown) => {
-    cloudMapSdk = undefined; // a failed load is not cached: the next lookup tries again
-    throw error;
-  });
-  return cloudMapSdk;
-}
+const loadCloudMapSdk = () => import('@aws-sdk/client-servicediscovery');
 
 /** Cloud Map's errors that mean "slow down": fall through to DNS rather than wait. */
 const THROTTLING = new Set(['RequestLimitExceeded', 'ThrottlingException', 'TooManyRequestsException']);

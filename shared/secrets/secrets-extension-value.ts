@@ -134,12 +134,7 @@ function answerOf(outcome: Outcome, secretId: string): SecretValueAnswer {
  * else of the body ever reaches a message.
  */
 function errorTypeOf(body: string): string | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
+  const json = jsonOf(body);
   const raw = (json as { __type?: unknown } | null)?.__type;
   const type = typeof raw === 'string' ? raw.slice(raw.lastIndexOf('#') + 1) : undefined;
   return type !== undefined && /^[A-Za-z][A-Za-z0-9]{0,99}$/.test(type) ? type : undefined;
@@ -147,12 +142,7 @@ function errorTypeOf(body: string): string | undefined {
 
 /** `GetSecretValue`'s JSON as the SDK would hand it over: `SecretBinary` decoded, `CreatedDate` a Date. */
 function secretValueOf(body: string): SecretValueAnswer | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
+  const json = jsonOf(body);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
   const raw = json as Record<string, unknown>;
   const optionalString = (value: unknown) => value === undefined || value === null || typeof value === 'string';
@@ -170,4 +160,13 @@ function secretValueOf(body: string): SecretValueAnswer | undefined {
   if (typeof raw.SecretString === 'string') answer.SecretString = raw.SecretString;
   if (typeof raw.SecretBinary === 'string') answer.SecretBinary = new Uint8Array(Buffer.from(raw.SecretBinary, 'base64'));
   return answer;
+}
+
+/** The body parsed as JSON, or undefined when it is not JSON. */
+function jsonOf(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
 }

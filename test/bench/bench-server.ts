@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { OFFLINE_AWS_CREDENTIALS } from '../fixtures/offline-aws-credentials.js';
 import type { ContactServiceFault } from '../local/contact-service.js';
 
 export const FUNCTIONS_ID = 'spiffe://jia.app/payment-functions';
@@ -131,12 +132,7 @@ export function functionEnvironment(info: BenchServerInfo, opts: Partial<Functio
     POWERTOOLS_LOG_LEVEL: 'INFO',
     POWERTOOLS_DEV: '',
     AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_SESSION_TOKEN: '',
-    AWS_PROFILE: '',
-    AWS_CONFIG_FILE: '/nonexistent/aws-config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+    ...OFFLINE_AWS_CREDENTIALS,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: info.awsEndpoint,
     AWS_ENDPOINT_URL_SERVICEDISCOVERY: info.awsEndpoint,
     AWS_ENDPOINT_URL_DYNAMODB: options.store === 'dynalite' ? info.dynamoEndpoint : info.awsEndpoint,

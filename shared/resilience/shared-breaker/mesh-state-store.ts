@@ -23,18 +23,12 @@ export const MESH_STATE_STORE_DEFAULTS = { ttlSeconds: 86_400 } satisfies Partia
 const STORE_CLIENT = { maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } } as const;
 
 /**
- * The DynamoDB SDK, loaded on the store's first request rather than with this module: a function
- * that imports the mesh layer without sharing its breakers never loads it, and one that shares
- * them loads it at its first read of the fleet's state, not while its init runs.
+ * The DynamoDB SDK, imported at the store's first request rather than with this module (the module
+ * loader keeps it once loaded, and tries again after a failed load): a function that imports the
+ * mesh layer without sharing its breakers never loads it; one that shares them preloads it at init
+ * (`shared/cold-start/aws-sdk-preload.ts`).
  */
-let dynamoDbSdk: Promise<typeof import('@aws-sdk/client-dynamodb')> | undefined;
-function loadDynamoDbSdk(): Promise<typeof import('@aws-sdk/client-dynamodb')> {
-  dynamoDbSdk ??= import('@aws-sdk/client-dynamodb').catch((error: unknown) => {
-    dynamoDbSdk = undefined; // a failed load is not cached: the next request tries again
-    throw error;
-  });
-  return dynamoDbSdk;
-}
+const loadDynamoDbSdk = () => import('@aws-sdk/client-dynamodb');
 
 const N = (value: number): AttributeValue => ({ N: String(value) });
 const S = (value: string): AttributeValue => ({ S: value });

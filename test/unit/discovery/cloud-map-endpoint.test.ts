@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloudMapSource, cloudMapClient } from '../../../shared/discovery/cloud-map-source.js';
+import { OFFLINE_AWS_CREDENTIALS } from '../../fixtures/offline-aws-credentials.js';
 
 /**
  * The real SDK client (no mock) against a Cloud Map stand-in on 127.0.0.1, reached through the
@@ -45,12 +46,7 @@ beforeEach(() => {
   received.length = 0;
   vi.stubEnv('AWS_ENDPOINT_URL_SERVICEDISCOVERY', endpoint);
   vi.stubEnv('AWS_REGION', 'eu-west-1');
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTEST');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test-secret');
-  vi.stubEnv('AWS_SESSION_TOKEN', '');
-  vi.stubEnv('AWS_PROFILE', '');
-  vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
-  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
+  for (const [name, value] of Object.entries(OFFLINE_AWS_CREDENTIALS)) vi.stubEnv(name, value);
 });
 
 describe('the Cloud Map client behind AWS_ENDPOINT_URL_SERVICEDISCOVERY', () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { loadMeshConfig } from '../../../shared/config/load-mesh-config.js';
 import { discoveryFromConfig } from '../../../shared/discovery/discovery-from-config.js';
 import { LocalDnsServer } from '../../local/dns-server.js';
+import { OFFLINE_AWS_CREDENTIALS } from '../../fixtures/offline-aws-credentials.js';
 
 /**
  * `discoveryFromConfig` with `SERVICE_MESH_DISCOVERY_DNS_FIRST`, in a file of its own because
@@ -44,12 +45,7 @@ beforeEach(() => {
   dns.reset();
   vi.stubEnv('AWS_ENDPOINT_URL_SERVICEDISCOVERY', `http://127.0.0.1:${(cloudMap.address() as AddressInfo).port}`);
   vi.stubEnv('AWS_REGION', 'eu-west-1');
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTEST');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test-secret');
-  vi.stubEnv('AWS_SESSION_TOKEN', '');
-  vi.stubEnv('AWS_PROFILE', '');
-  vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
-  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
+  for (const [name, value] of Object.entries(OFFLINE_AWS_CREDENTIALS)) vi.stubEnv(name, value);
 });
 
 function dnsFirstDiscovery() {
