@@ -15,6 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const COMPILE_CACHE_DIR = '.node-compile-cache';
 // `--expose-gc` is Lambda's (V8 keys its cache by its flags); `--random-seed` is not in that key
@@ -60,7 +61,8 @@ function entries(cache) {
   }
 }
 
-if (import.meta.url === new URL(`file://${resolve(process.argv[1] ?? '')}`).href) {
+// Run as a command (CDK's bundling hook), not when imported.
+if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
   const [dir, ...bundles] = process.argv.slice(2);
   if (!dir) {
     process.stderr.write('usage: node prime-compile-cache.mjs <dir> [<bundle.mjs> …]\n');
